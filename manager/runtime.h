@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * libberth-runtime: build and run one container from one BerthConfig.
+ * No D-Bus, no event loop, no logging: functions return negative errno and
+ * fill a human-readable message where that helps.
+ *
+ * Lifecycle (the daemon interleaves its own steps where marked):
+ *
+ *   berth_container_new(cfg)          resolve paths, create run dir and upper
+ *   berth_container_clone(c)          clone3 into new namespaces, pidfd; the
+ *                                     child waits on the sync socket; uid/gid
+ *                                     maps are written
+ *       ... caller: network in the child's netns, transient scope with the
+ *           pidfd, wait for JobRemoved ...
+ *   berth_container_release(c)        let the child set up its rootfs and run
+ *   berth_container_wait_ready(c)     READY or the child's setup error
+ *   berth_container_wait(c, &exit)    blocking waitid() on the pidfd (the
+ *                                     daemon instead watches c->pidfd and
+ *                                     calls berth_container_reap())
+ *   berth_container_free(c)           kill leftovers, remove ephemeral state
+ *
+ * All mounts of a container are made inside its own mount namespace, so they
+ * vanish with it: nothing is mounted on the host.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+typedef enum BerthContainerPhase {
+        BERTH_PHASE_NEW,
+        BERTH_PHASE_CLONED,    /* child exists, waiting */
+        BERTH_PHASE_RELEASED,  /* child setting up */
+        BERTH_PHASE_RUNNING,   /* payload exec'd */
+        BERTH_PHASE_EXITED,
+} BerthContainerPhase;
+
+typedef struct BerthExit {
+        int code;          /* exit code; 128+N for a stub-reported signal death */
+        int signal;        /* signal that killed PID 1 (boot mode, or SIGKILL), 0 if none */
+        bool dumped_core;
+        uint64_t started_usec;   /* CLOCK_REALTIME, release */
+        uint64_t ready_usec;     /* CLOCK_REALTIME, payload exec'd */
+        uint64_t exited_usec;    /* CLOCK_REALTIME */
+} BerthExit;
+
+typedef struct BerthContainer {
+        BerthConfig *config;       /* borrowed, must outlive the container */
+        BerthContainerPhase phase;
+
+        char *run_dir;             /* /run/berth/<name> (or overridden) */
+        char *rootfs_dir;          /* mount point of the overlay inside the child's mntns */
+        char *upper_dir;           /* persistent upper, or inside the ephemeral tmpfs */
+        char *work_dir;
+        char **lower_dirs;         /* NULL-terminated, top first as overlayfs wants */
+        bool owns_state_dir;       /* created the upper/work dirs in this run */
+
+        pid_t pid;                 /* PID 1 of the container, in our pidns */
+        int pidfd;
+        int sync_fd;               /* our end of the sync socketpair */
+        unsigned clone_namespaces; /* BerthNamespace mask actually unshared */
+
+        /* stdio for the container; -1 = /dev/null. Not owned. */
+        int stdin_fd, stdout_fd, stderr_fd;
+
+        /* Optional cgroup directory fd for CLONE_INTO_CGROUP, -1 if none. Not owned. */
+        int cgroup_fd;
+
+        char *error_message;       /* child's setup error, if any */
+        BerthExit exit;
+} BerthContainer;
+
+/* run_dir_base NULL = BERTH_RUNTIME_DIR, state_dir_base NULL = BERTH_STATE_DIR. */
+int berth_container_new(BerthConfig *config, const char *run_dir_base, const char *state_dir_base,
+                        BerthContainer **ret);
+int berth_container_clone(BerthContainer *c);
+int berth_container_release(BerthContainer *c);
+int berth_container_wait_ready(BerthContainer *c);
+int berth_container_wait(BerthContainer *c, BerthExit *ret);
+/* Non-blocking: collect the exit status once c->pidfd polls readable. -EAGAIN if not yet. */
+int berth_container_reap(BerthContainer *c, BerthExit *ret);
+int berth_container_kill(BerthContainer *c, int sig);
+/* Kill anything left, wait for it, remove ephemeral state and the run dir. */
+void berth_container_free(BerthContainer *c);
+
+/* Convenience for tests and benchmarks: new+clone+release+wait_ready+wait. */
+int berth_container_run(BerthConfig *config, const char *run_dir_base, const char *state_dir_base,
+                        BerthExit *ret, char **ret_error_message);
+
+/* Seccomp (seccomp.c): the default deny filter plus the config's changes,
+ * compiled with libseccomp once per distinct (allow, deny) set and cached as
+ * BPF for the life of the process. */
+typedef struct BerthSeccompProgram BerthSeccompProgram;
+int berth_seccomp_compile(char **allow, char **deny, const BerthSeccompProgram **ret);
+/* Load in the calling thread (no libseccomp calls, async-signal-safe). */
+int berth_seccomp_load(const BerthSeccompProgram *p);
+/* The default deny list, NULL-terminated, for docs and audit. */
+const char *const *berth_seccomp_default_denylist(void);
+bool berth_seccomp_syscall_known(const char *name);
+
+/* Capabilities (caps.c). */
+uint64_t berth_caps_default(void);          /* the default set */
+uint64_t berth_caps_effective(const BerthConfig *c); /* default + add - drop */
+/* Drop bounding set to mask, set permitted/effective/inheritable. For a
+ * non-root payload uid, bounding only (no effective caps), as Docker does. */
+int berth_caps_apply(uint64_t mask, bool payload_is_root);
+int berth_caps_last_cap(void);
+
+/* Users (users.c): resolve User=/Group= in the container's own /etc/passwd
+ * and /etc/group, opened with openat2(RESOLVE_IN_ROOT) relative to root_fd. */
+typedef struct BerthUser {
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;
+        size_t n_groups;
+        char *home;
+        char *shell;
+} BerthUser;
+int berth_user_resolve(int root_fd, const char *user, const char *group, char **supplementary,
+                       BerthUser *ret);
+void berth_user_done(BerthUser *u);
