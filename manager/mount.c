@@ -1,2 +1,599 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "runtime.h"
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "mount.h"
+#include "util.h"
+
+#define FAIL(r, ...) ({ snprintf(msgbuf, msglen, __VA_ARGS__); (r); })
+
+static const struct {
+        const char *name;
+        unsigned major, minor;
+} dev_nodes[6] = {
+        { "null",    1, 3 },
+        { "zero",    1, 5 },
+        { "full",    1, 7 },
+        { "random",  1, 8 },
+        { "urandom", 1, 9 },
+        { "tty",     5, 0 },
+};
+
+/* What Docker masks and makes read-only, relative to /proc and /sys. */
+static const char *const proc_masked[] = {
+        "asound", "acpi", "kcore", "keys", "latency_stats", "timer_list", "timer_stats",
+        "sched_debug", "scsi", "sysrq-trigger",
+};
+static const char *const proc_read_only[] = { "bus", "fs", "irq", "sys" };
+static const char *const sys_masked[] = { "firmware", "devices/virtual/powercap" };
+
+void berth_mounts_free(BerthMounts *m) {
+        if (!m)
+                return;
+        safe_close(m->overlay_fd);
+        for (size_t i = 0; i < ELEMENTSOF(m->dev_fds); i++)
+                safe_close(m->dev_fds[i]);
+        for (size_t i = 0; i < m->n_bind_fds; i++)
+                safe_close(m->bind_fds[i]);
+        free(m->bind_fds);
+        free(m);
+}
+
+size_t berth_mounts_fds(const BerthMounts *m, int *fds, size_t max) {
+        size_t n = 0;
+        if (n < max)
+                fds[n++] = m->overlay_fd;
+
+        for (size_t i = 0; i < ELEMENTSOF(m->dev_fds) && n < max; i++)
+                fds[n++] = m->dev_fds[i];
+        for (size_t i = 0; i < m->n_bind_fds && n < max; i++)
+                fds[n++] = m->bind_fds[i];
+        return n;
+}
+
+/* Append the kernel's own explanation (fs_context log) to a failed fsconfig. */
+static void fs_log(int fsfd, char *msgbuf, size_t msglen) {
+        char buf[256];
+        ssize_t k = read(fsfd, buf, sizeof(buf) - 1);
+        if (k <= 0)
+                return;
+        buf[k] = 0;
+        buf[strcspn(buf, "\n")] = 0;
+        size_t l = strlen(msgbuf);
+        if (l + 3 < msglen)
+                snprintf(msgbuf + l, msglen - l, " (%s)", buf);
+}
+
+static int make_overlay(BerthContainer *c, int *ret, char *msgbuf, size_t msglen) {
+        _cleanup_close_ int fsfd = -1, tmp = -1;
+        g_autofree char *lower = g_strjoinv(":", c->lower_dirs);
+        g_autofree char *upper = NULL, *work = NULL;
+
+        if (c->config->ephemeral) {
+                /* A detached tmpfs: it is referenced only by the overlay, so it
+                 * vanishes with the container's mount namespace, even if we crash. */
+                _cleanup_close_ int tfs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+                if (tfs < 0)
+                        return FAIL(NEG_ERRNO(), "fsopen(tmpfs): %m");
+                if (fsconfig(tfs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
+                    fsconfig(tfs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                        return FAIL(NEG_ERRNO(), "ephemeral tmpfs: %m");
+                tmp = fsmount(tfs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV);
+                if (tmp < 0)
+                        return FAIL(NEG_ERRNO(), "fsmount(tmpfs): %m");
+                if (mkdirat(tmp, "upper", 0755) < 0 || mkdirat(tmp, "work", 0700) < 0)
+                        return FAIL(NEG_ERRNO(), "ephemeral upper: %m");
+                /* The root directory of the container belongs to its root. */
+                if (c->config->private_users &&
+                    fchownat(tmp, "upper", c->config->uid_shift, c->config->uid_shift, AT_SYMLINK_NOFOLLOW) < 0)
+                        return FAIL(NEG_ERRNO(), "ephemeral upper: chown: %m");
+                upper = g_strdup_printf("/proc/self/fd/%d/upper", tmp);
+                work = g_strdup_printf("/proc/self/fd/%d/work", tmp);
+        } else {
+                upper = g_strdup(c->upper_dir);
+                work = g_strdup(c->work_dir);
+        }
+
+        fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
+        if (fsfd < 0)
+                return FAIL(NEG_ERRNO(), "fsopen(overlay): %m");
+        if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0) {
+                int r = FAIL(NEG_ERRNO(), "overlay lowerdir=%s: %m", lower);
+                fs_log(fsfd, msgbuf, msglen);
+                return r;
+        }
+        if (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+            fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0) {
+                int r = FAIL(NEG_ERRNO(), "overlay upperdir=%s workdir=%s: %m",
+                             c->config->ephemeral ? "(ephemeral tmpfs)" : upper, work);
+                fs_log(fsfd, msgbuf, msglen);
+                return r;
+        }
+        if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+                int r = FAIL(NEG_ERRNO(), "mounting overlay of %s: %m", lower);
+                fs_log(fsfd, msgbuf, msglen);
+                return r;
+        }
+        int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV);
+        if (mfd < 0)
+                return FAIL(NEG_ERRNO(), "fsmount(overlay): %m");
+        *ret = mfd;
+        return 0;
+}
+
+static int clone_bind_source(const char *source, bool read_only, int *ret, char *msgbuf, size_t msglen) {
+        _cleanup_close_ int fd = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_RECURSIVE);
+        if (fd < 0)
+                return FAIL(NEG_ERRNO(), "bind source %s: %m", source);
+        if (read_only) {
+                struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+                if (mount_setattr(fd, "", AT_EMPTY_PATH|AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+                        return FAIL(NEG_ERRNO(), "bind source %s: making read-only: %m", source);
+        }
+        *ret = TAKE_FD(fd);
+        return 0;
+}
+
+int berth_mounts_prepare(BerthContainer *c, char *msgbuf, size_t msglen) {
+        BerthMounts *m = calloc(1, sizeof(*m));
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        m->overlay_fd = -1;
+        for (size_t i = 0; i < ELEMENTSOF(m->dev_fds); i++)
+                m->dev_fds[i] = -1;
+        c->mounts = m;
+
+        r = make_overlay(c, &m->overlay_fd, msgbuf, msglen);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
+                g_autofree char *p = g_strconcat("/dev/", dev_nodes[i].name, NULL);
+                struct stat st;
+                int fd = open_tree(AT_FDCWD, p, OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC);
+                if (fd < 0)
+                        return FAIL(NEG_ERRNO(), "cloning host %s: %m", p);
+                m->dev_fds[i] = fd;
+                /* Refuse anything but the expected character device. */
+                if (fstat(fd, &st) < 0)
+                        return FAIL(NEG_ERRNO(), "stat %s: %m", p);
+                if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != dev_nodes[i].major ||
+                    minor(st.st_rdev) != dev_nodes[i].minor)
+                        return FAIL(-ENODEV, "host %s is not the expected device %u:%u", p,
+                                    dev_nodes[i].major, dev_nodes[i].minor);
+        }
+
+        size_t n = c->config->binds->len + c->extra_binds->len;
+        m->bind_fds = calloc(n ? n : 1, sizeof(int));
+        if (!m->bind_fds)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const BerthBind *b = i < c->config->binds->len ?
+                        g_ptr_array_index(c->config->binds, i) :
+                        g_ptr_array_index(c->extra_binds, i - c->config->binds->len);
+                int fd = -1;
+                r = clone_bind_source(b->source, b->read_only, &fd, msgbuf, msglen);
+                if (r < 0)
+                        return r;
+                m->bind_fds[m->n_bind_fds++] = fd;
+        }
+        return 0;
+}
+
+/* ---- child side: everything below runs inside the container's namespaces ---- */
+
+/* Create each missing component of an absolute path inside the (already
+ * pivoted) root; the last one as a directory or an empty file. Intermediate
+ * components are resolved with RESOLVE_IN_ROOT, so a symlink in the image
+ * can never lead outside. */
+static int make_mount_point(const char *path, bool directory) {
+        g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+        _cleanup_close_ int dir = open("/", O_PATH|O_DIRECTORY|O_CLOEXEC);
+        if (dir < 0)
+                return NEG_ERRNO();
+        size_t n = g_strv_length(parts);
+        size_t last = n;
+        while (last > 0 && parts[last - 1][0] == 0)
+                last--;
+        for (size_t i = 0; i < last; i++) {
+                const char *p = parts[i];
+                if (p[0] == 0 || strcmp(p, ".") == 0)
+                        continue;
+                if (strcmp(p, "..") == 0)
+                        return -EINVAL;
+                bool final = i + 1 == last;
+                if (!final || directory) {
+                        if (mkdirat(dir, p, 0755) < 0 && errno != EEXIST)
+                                return NEG_ERRNO();
+                } else {
+                        int f = openat(dir, p, O_WRONLY|O_CREAT|O_NOFOLLOW|O_CLOEXEC|O_NOCTTY, 0644);
+                        if (f < 0 && errno != EEXIST && errno != ELOOP && errno != EISDIR)
+                                return NEG_ERRNO();
+                        safe_close(f);
+                }
+                if (final)
+                        break;
+                int next = sys_openat2(dir, p, O_PATH|O_DIRECTORY, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS);
+                if (next < 0)
+                        return next;
+                safe_close(dir);
+                dir = next;
+        }
+        return 0;
+}
+
+/* Open a mount target confined to the root, without following a final symlink. */
+static int open_target(const char *path) {
+        return sys_openat2(AT_FDCWD, path, O_PATH|O_NOFOLLOW, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS);
+}
+
+static int attach_fd(int mfd, int target_fd) {
+        if (move_mount(mfd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return NEG_ERRNO();
+        return 0;
+}
+
+static int new_fs(const char *type, const char *const *options, unsigned attrs, int *ret) {
+        _cleanup_close_ int fsfd = fsopen(type, FSOPEN_CLOEXEC);
+        if (fsfd < 0)
+                return NEG_ERRNO();
+        for (size_t i = 0; options && options[i]; i += 2) {
+                if (options[i + 1]) {
+                        if (fsconfig(fsfd, FSCONFIG_SET_STRING, options[i], options[i + 1], 0) < 0)
+                                return NEG_ERRNO();
+                } else if (fsconfig(fsfd, FSCONFIG_SET_FLAG, options[i], NULL, 0) < 0)
+                        return NEG_ERRNO();
+        }
+        if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return NEG_ERRNO();
+        int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
+        if (mfd < 0)
+                return NEG_ERRNO();
+        *ret = mfd;
+        return 0;
+}
+
+/* Mount a new filesystem on an absolute path inside the root; returns the
+ * mount fd (pointing at the new mount's root) in *ret_fd if asked. */
+static int attach_at(int *mfd_in, const char *where, int *ret_fd) {
+        _cleanup_close_ int mfd = TAKE_FD(*mfd_in), target = -1;
+        int r = make_mount_point(where, true);
+        if (r < 0)
+                return r;
+        target = open_target(where);
+        if (target < 0)
+                return target;
+        r = attach_fd(mfd, target);
+        if (r < 0)
+                return r;
+        if (ret_fd)
+                *ret_fd = TAKE_FD(mfd);
+        return 0;
+}
+
+static int mount_new_at(const char *type, const char *const *options, unsigned attrs, const char *where,
+                        int *ret_fd) {
+        _cleanup_close_ int mfd = -1, target = -1;
+        int r = make_mount_point(where, true);
+        if (r < 0)
+                return r;
+        target = open_target(where);
+        if (target < 0)
+                return target;
+        r = new_fs(type, options, attrs, &mfd);
+        if (r < 0)
+                return r;
+        r = attach_fd(mfd, target);
+        if (r < 0)
+                return r;
+        if (ret_fd)
+                *ret_fd = TAKE_FD(mfd);
+        return 0;
+}
+
+/* Mask a path beneath a pseudo-fs mount we made ourselves: open it without
+ * following any symlink and without leaving that mount, check what it is, and
+ * mount over the fd (never over a path that could be swapped). */
+static int mask_beneath(int base_fd, const char *rel, int devnull_fd) {
+        _cleanup_close_ int target = -1, src = -1;
+        struct stat st;
+
+        target = sys_openat2(base_fd, rel, O_PATH|O_NOFOLLOW,
+                             RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS|RESOLVE_NO_XDEV);
+        if (target == -ENOENT)
+                return 0;
+        if (target < 0)
+                return target;
+        if (fstat(target, &st) < 0)
+                return NEG_ERRNO();
+        if (S_ISDIR(st.st_mode)) {
+                static const char *const opts[] = { "mode", "0555", "size", "0", NULL };
+                int r = new_fs("tmpfs", opts, MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC, &src);
+                if (r < 0)
+                        return r;
+        } else {
+                struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NOEXEC };
+                src = open_tree(devnull_fd, "", OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_EMPTY_PATH);
+                if (src < 0)
+                        return NEG_ERRNO();
+                if (mount_setattr(src, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+                        return NEG_ERRNO();
+        }
+        return attach_fd(src, target);
+}
+
+static int read_only_beneath(int base_fd, const char *rel) {
+        _cleanup_close_ int target = -1, src = -1;
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC };
+
+        target = sys_openat2(base_fd, rel, O_PATH|O_NOFOLLOW,
+                             RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS|RESOLVE_NO_XDEV);
+        if (target == -ENOENT)
+                return 0;
+        if (target < 0)
+                return target;
+        src = open_tree(target, "", OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_EMPTY_PATH|AT_RECURSIVE);
+        if (src < 0)
+                return NEG_ERRNO();
+        if (mount_setattr(src, "", AT_EMPTY_PATH|AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+                return NEG_ERRNO();
+        return attach_fd(src, target);
+}
+
+static int setup_dev(BerthContainer *c, int *ret_null_fd, char *msgbuf, size_t msglen) {
+        static const char *const dev_opts[] = { "mode", "0755", "size", "4m", NULL };
+        _cleanup_close_ int devfd = -1;
+        BerthMounts *m = c->mounts;
+        int r;
+
+        r = mount_new_at("tmpfs", dev_opts, MOUNT_ATTR_NOSUID|MOUNT_ATTR_NOEXEC, "/dev", &devfd);
+        if (r < 0)
+                return FAIL(r, "mounting tmpfs on /dev: %s", strerror(-r));
+
+        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
+                int f = openat(devfd, dev_nodes[i].name, O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0666);
+                if (f < 0)
+                        return FAIL(NEG_ERRNO(), "creating /dev/%s: %m", dev_nodes[i].name);
+                close(f);
+                if (move_mount(m->dev_fds[i], "", devfd, dev_nodes[i].name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                        return FAIL(NEG_ERRNO(), "binding /dev/%s: %m", dev_nodes[i].name);
+        }
+        /* dev_fds[0] now refers to the attached /dev/null: the source of every mask. */
+        *ret_null_fd = m->dev_fds[0];
+        m->dev_fds[0] = -1;
+
+        if (mkdirat(devfd, "pts", 0755) < 0 || mkdirat(devfd, "shm", 01777) < 0 ||
+            mkdirat(devfd, "mqueue", 0755) < 0)
+                return FAIL(NEG_ERRNO(), "creating /dev subdirectories: %m");
+
+        {
+                static const char *const pts_opts[] = { "newinstance", NULL, "ptmxmode", "0666",
+                                                        "mode", "0620", "gid", "5", NULL };
+                _cleanup_close_ int pts = -1;
+                r = new_fs("devpts", pts_opts, MOUNT_ATTR_NOSUID|MOUNT_ATTR_NOEXEC, &pts);
+                if (r == -EINVAL) {
+                        /* gid 5 (tty) may be unmapped in a user namespace. */
+                        static const char *const pts_opts2[] = { "newinstance", NULL, "ptmxmode", "0666",
+                                                                 "mode", "0620", NULL };
+                        r = new_fs("devpts", pts_opts2, MOUNT_ATTR_NOSUID|MOUNT_ATTR_NOEXEC, &pts);
+                }
+                if (r < 0)
+                        return FAIL(r, "mounting devpts: %s", strerror(-r));
+                if (move_mount(pts, "", devfd, "pts", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                        return FAIL(NEG_ERRNO(), "attaching /dev/pts: %m");
+        }
+        {
+                static const char *const shm_opts[] = { "mode", "1777", "size", "64m", NULL };
+                _cleanup_close_ int shm = -1;
+                r = new_fs("tmpfs", shm_opts, MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC, &shm);
+                if (r < 0)
+                        return FAIL(r, "mounting /dev/shm: %s", strerror(-r));
+                if (move_mount(shm, "", devfd, "shm", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                        return FAIL(NEG_ERRNO(), "attaching /dev/shm: %m");
+        }
+        if (!(c->config->host_namespaces & BERTH_NS_IPC)) {
+                _cleanup_close_ int mq = -1;
+                r = new_fs("mqueue", NULL, MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC, &mq);
+                if (r < 0)
+                        return FAIL(r, "mounting /dev/mqueue: %s", strerror(-r));
+                if (move_mount(mq, "", devfd, "mqueue", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                        return FAIL(NEG_ERRNO(), "attaching /dev/mqueue: %m");
+        }
+
+        static const char *const links[][2] = {
+                { "pts/ptmx", "ptmx" },
+                { "/proc/self/fd", "fd" },
+                { "/proc/self/fd/0", "stdin" },
+                { "/proc/self/fd/1", "stdout" },
+                { "/proc/self/fd/2", "stderr" },
+                { "/proc/kcore", "core" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(links); i++)
+                if (symlinkat(links[i][0], devfd, links[i][1]) < 0)
+                        return FAIL(NEG_ERRNO(), "creating /dev/%s: %m", links[i][1]);
+        return 0;
+}
+
+static int setup_proc_sys(int *proc_mfd, int *sys_mfd, char *msgbuf, size_t msglen) {
+        _cleanup_close_ int procfd = -1, sysfd = -1;
+        int r;
+
+        r = attach_at(proc_mfd, "/proc", &procfd);
+        if (r < 0)
+                return FAIL(r, "mounting /proc: %s", strerror(-r));
+        r = attach_at(sys_mfd, "/sys", &sysfd);
+        if (r < 0)
+                return FAIL(r, "mounting /sys: %s", strerror(-r));
+
+        {
+                _cleanup_close_ int target = -1, cg = -1;
+                target = sys_openat2(sysfd, "fs/cgroup", O_PATH|O_NOFOLLOW|O_DIRECTORY,
+                                     RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_XDEV);
+                if (target >= 0) {
+                        r = new_fs("cgroup2", NULL,
+                                   MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC, &cg);
+                        if (r < 0)
+                                return FAIL(r, "mounting cgroup2 on /sys/fs/cgroup: %s", strerror(-r));
+                        r = attach_fd(cg, target);
+                        if (r < 0)
+                                return FAIL(r, "attaching /sys/fs/cgroup: %s", strerror(-r));
+                }
+        }
+
+        return 0;
+}
+
+static int setup_masks(int devnull_fd, char *msgbuf, size_t msglen) {
+        _cleanup_close_ int procfd = -1, sysfd = -1;
+        int r;
+
+        /* Open the pseudo-filesystems we mounted ourselves, by their mount
+         * roots: /proc and /sys may be anything in the image, but what is
+         * mounted on them now is ours. */
+        procfd = sys_openat2(AT_FDCWD, "/proc", O_PATH|O_DIRECTORY|O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
+        if (procfd < 0)
+                return FAIL(procfd, "opening /proc: %s", strerror(-procfd));
+        sysfd = sys_openat2(AT_FDCWD, "/sys", O_PATH|O_DIRECTORY|O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
+        if (sysfd < 0)
+                return FAIL(sysfd, "opening /sys: %s", strerror(-sysfd));
+        for (size_t i = 0; i < ELEMENTSOF(proc_read_only); i++) {
+                r = read_only_beneath(procfd, proc_read_only[i]);
+                if (r < 0)
+                        return FAIL(r, "making /proc/%s read-only: %s", proc_read_only[i], strerror(-r));
+        }
+        for (size_t i = 0; i < ELEMENTSOF(proc_masked); i++) {
+                r = mask_beneath(procfd, proc_masked[i], devnull_fd);
+                if (r < 0)
+                        return FAIL(r, "masking /proc/%s: %s", proc_masked[i], strerror(-r));
+        }
+        for (size_t i = 0; i < ELEMENTSOF(sys_masked); i++) {
+                r = mask_beneath(sysfd, sys_masked[i], devnull_fd);
+                if (r < 0)
+                        return FAIL(r, "masking /sys/%s: %s", sys_masked[i], strerror(-r));
+        }
+        return 0;
+}
+
+static int setup_binds_and_tmpfs(BerthContainer *c, char *msgbuf, size_t msglen) {
+        BerthMounts *m = c->mounts;
+        int r;
+
+        for (guint i = 0; i < c->config->tmpfs->len; i++) {
+                const BerthTmpfs *t = g_ptr_array_index(c->config->tmpfs, i);
+                g_autoptr(GPtrArray) opts = g_ptr_array_new_with_free_func(g_free);
+                g_auto(GStrv) items = t->options ? g_strsplit(t->options, ",", -1) : NULL;
+                bool has_mode = false;
+                for (size_t j = 0; items && items[j]; j++) {
+                        if (items[j][0] == 0)
+                                continue;
+                        char *eq = strchr(items[j], '=');
+                        g_ptr_array_add(opts, eq ? g_strndup(items[j], (gsize) (eq - items[j])) : g_strdup(items[j]));
+                        g_ptr_array_add(opts, eq ? g_strdup(eq + 1) : NULL);
+                        if (eq && strncmp(items[j], "mode=", 5) == 0)
+                                has_mode = true;
+                }
+                if (!has_mode) {
+                        g_ptr_array_add(opts, g_strdup("mode"));
+                        g_ptr_array_add(opts, g_strdup("1777"));
+                }
+                g_ptr_array_add(opts, NULL);
+                r = mount_new_at("tmpfs", (const char *const *) opts->pdata, MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV,
+                                 t->destination, NULL);
+                if (r < 0)
+                        return FAIL(r, "TemporaryFileSystem=%s%s%s: %s", t->destination, t->options ? ":" : "",
+                                    t->options ? t->options : "", strerror(-r));
+        }
+
+        for (size_t i = 0; i < m->n_bind_fds; i++) {
+                const BerthBind *b = i < c->config->binds->len ?
+                        g_ptr_array_index(c->config->binds, i) :
+                        g_ptr_array_index(c->extra_binds, i - c->config->binds->len);
+                struct stat st;
+                _cleanup_close_ int target = -1;
+                if (fstat(m->bind_fds[i], &st) < 0)
+                        return FAIL(NEG_ERRNO(), "Bind=%s: %m", b->source);
+                r = make_mount_point(b->destination, S_ISDIR(st.st_mode));
+                if (r < 0)
+                        return FAIL(r, "Bind=%s:%s: creating mount point: %s", b->source, b->destination,
+                                    strerror(-r));
+                target = open_target(b->destination);
+                if (target < 0)
+                        return FAIL(target, "Bind=%s:%s: %s", b->source, b->destination, strerror(-target));
+                r = attach_fd(m->bind_fds[i], target);
+                if (r < 0)
+                        return FAIL(r, "Bind=%s:%s: %s", b->source, b->destination, strerror(-r));
+        }
+        return 0;
+}
+
+int berth_mounts_setup_child(BerthContainer *c, char *msgbuf, size_t msglen) {
+        _cleanup_close_ int devnull_fd = -1, proc_mfd = -1, sys_mfd = -1;
+        int r;
+
+        /* Nothing we do from here on may propagate to the host. */
+        if (mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL) < 0)
+                return FAIL(NEG_ERRNO(), "making / private: %m");
+
+        /* In a new user namespace we still carry the host's root uid here,
+         * which owns the path to the mount point: attach before switching. */
+        if (move_mount(c->mounts->overlay_fd, "", AT_FDCWD, c->rootfs_dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return FAIL(NEG_ERRNO(), "attaching the overlay at %s: %m", c->rootfs_dir);
+        /* The overlay fd now refers to the root of the attached mount. */
+        if (fchdir(c->mounts->overlay_fd) < 0)
+                return FAIL(NEG_ERRNO(), "entering the overlay: %m");
+        r = sys_pivot_root(".", ".");
+        if (r < 0)
+                return FAIL(r, "pivot_root: %s", strerror(-r));
+        /* In a user namespace the kernel only lets us create procfs and sysfs
+         * instances while a fully visible one exists in this mount namespace:
+         * make them while the old root is still stacked under the new one. */
+        r = new_fs("proc", NULL, MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC, &proc_mfd);
+        if (r < 0)
+                return FAIL(r, "mounting /proc: %s", strerror(-r));
+        r = new_fs("sysfs", NULL, MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC, &sys_mfd);
+        if (r < 0)
+                return FAIL(r, "mounting /sys: %s", strerror(-r));
+
+        /* The old root is stacked under the new one: detach it. From here on no
+         * path can name anything outside the container. */
+        if (umount2(".", MNT_DETACH) < 0)
+                return FAIL(NEG_ERRNO(), "detaching the old root: %m");
+        if (chdir("/") < 0)
+                return FAIL(NEG_ERRNO(), "chdir /: %m");
+
+        /* The host's ids are unmapped in a new user namespace (files we
+         * create would fail with EOVERFLOW): become its root now. */
+        if (c->config->private_users && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+                return FAIL(NEG_ERRNO(), "becoming root in the user namespace: %m");
+
+        r = setup_dev(c, &devnull_fd, msgbuf, msglen);
+        if (r < 0)
+                return r;
+        r = setup_proc_sys(&proc_mfd, &sys_mfd, msgbuf, msglen);
+        if (r < 0)
+                return r;
+        r = setup_binds_and_tmpfs(c, msgbuf, msglen);
+        if (r < 0)
+                return r;
+        /* Masks last, so no bind can cover them. */
+        r = setup_masks(devnull_fd, msgbuf, msglen);
+        if (r < 0)
+                return r;
+
+        if (c->config->read_only) {
+                struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+                if (mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof(attr)) < 0)
+                        return FAIL(NEG_ERRNO(), "making the root read-only: %m");
+        }
+        return 0;
+}

@@ -1,2 +1,639 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mount.h"
 #include "runtime.h"
+#include "stub-init.h"
+#include "util.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static void set_error(BerthContainer *c, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void set_error(BerthContainer *c, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        g_free(c->error_message);
+        c->error_message = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+}
+
+static void bind_free(gpointer p) {
+        BerthBind *b = p;
+        g_free(b->source);
+        g_free(b->destination);
+        g_free(b);
+}
+
+int berth_container_add_bind(BerthContainer *c, const char *source, const char *destination, bool read_only) {
+        if (c->phase != BERTH_PHASE_NEW)
+                return -EBUSY;
+        if (!g_path_is_absolute(source) || !g_path_is_absolute(destination))
+                return -EINVAL;
+        BerthBind *b = g_new0(BerthBind, 1);
+        b->source = g_strdup(source);
+        b->destination = g_strdup(destination);
+        b->read_only = read_only;
+        g_ptr_array_add(c->extra_binds, b);
+        return 0;
+}
+
+int berth_container_new(BerthConfig *config, const char *run_dir_base, const char *state_dir_base,
+                        BerthContainer **ret) {
+        return berth_container_new_full(config, run_dir_base, state_dir_base, ret, NULL);
+}
+
+int berth_container_new_full(BerthConfig *config, const char *run_dir_base, const char *state_dir_base,
+                             BerthContainer **ret, char **ret_error_message) {
+        g_autofree char *state_dir = NULL;
+        BerthContainer *c;
+        int r;
+
+        if (!config || !config->name || berth_name_validate(config->name) < 0) {
+                if (ret_error_message)
+                        *ret_error_message = g_strdup("invalid container name");
+                return -EINVAL;
+        }
+        if (!config->directory && !(config->layers && config->layers[0])) {
+                if (ret_error_message)
+                        *ret_error_message = g_strdup_printf("container %s has no root filesystem", config->name);
+                return -EINVAL;
+        }
+
+        c = g_new0(BerthContainer, 1);
+        c->config = config;
+        c->pid = -1;
+        c->pidfd = c->sync_fd = c->exit_fd = -1;
+        c->stdin_fd = c->stdout_fd = c->stderr_fd = -1;
+        c->cgroup_fd = -1;
+        c->extra_binds = g_ptr_array_new_with_free_func(bind_free);
+
+        run_dir_base = run_dir_base ?: BERTH_RUNTIME_DIR;
+        state_dir_base = state_dir_base ?: BERTH_STATE_DIR;
+        c->run_dir = g_build_filename(run_dir_base, config->name, NULL);
+        c->rootfs_dir = g_build_filename(c->run_dir, "rootfs", NULL);
+
+        if (config->directory) {
+                c->lower_dirs = g_new0(char *, 2);
+                c->lower_dirs[0] = g_strdup(config->directory);
+        } else {
+                /* Config lists layers bottom first; overlayfs wants the top first. */
+                guint n = g_strv_length(config->layers);
+                c->lower_dirs = g_new0(char *, n + 1);
+                for (guint i = 0; i < n; i++)
+                        c->lower_dirs[i] = g_strdup(config->layers[n - 1 - i]);
+        }
+
+        r = mkdir_p(run_dir_base, 0755);
+        if (r < 0) {
+                set_error(c, "creating %s: %s", run_dir_base, strerror(-r));
+                goto fail;
+        }
+        if (mkdir(c->run_dir, 0711) < 0) {
+                r = NEG_ERRNO();
+                if (r == -EEXIST)
+                        set_error(c, "%s exists: container %s is running or was not cleaned up",
+                                  c->run_dir, config->name);
+                else
+                        set_error(c, "creating %s: %m", c->run_dir);
+                g_clear_pointer(&c->run_dir, g_free); /* not ours to remove */
+                goto fail;
+        }
+        if (mkdir(c->rootfs_dir, 0755) < 0) {
+                r = NEG_ERRNO();
+                set_error(c, "creating %s: %m", c->rootfs_dir);
+                goto fail;
+        }
+
+        if (!config->ephemeral) {
+                if (config->upper_directory) {
+                        c->upper_dir = g_strdup(config->upper_directory);
+                        c->work_dir = g_strconcat(config->upper_directory, ".work", NULL);
+                } else {
+                        state_dir = g_build_filename(state_dir_base, "containers", config->name, NULL);
+                        c->upper_dir = g_build_filename(state_dir, "upper", NULL);
+                        c->work_dir = g_build_filename(state_dir, "work", NULL);
+                }
+                struct stat st;
+                bool fresh = stat(c->upper_dir, &st) < 0;
+                r = mkdir_p(c->upper_dir, 0755);
+                if (r >= 0)
+                        r = mkdir_p(c->work_dir, 0700);
+                if (r < 0) {
+                        set_error(c, "creating upper directory %s: %s", c->upper_dir, strerror(-r));
+                        goto fail;
+                }
+                if (fresh && config->private_users &&
+                    chown(c->upper_dir, config->uid_shift, config->uid_shift) < 0) {
+                        r = NEG_ERRNO();
+                        set_error(c, "chown %s: %m", c->upper_dir);
+                        goto fail;
+                }
+                c->owns_state_dir = fresh;
+        } else
+                c->upper_dir = g_strdup("(ephemeral tmpfs)/upper");
+
+        {
+                g_autofree char *p = g_build_filename(c->run_dir, "exit", NULL);
+                c->exit_fd = open(p, O_RDWR|O_CREAT|O_TRUNC|O_CLOEXEC|O_NOFOLLOW, 0644);
+                if (c->exit_fd < 0) {
+                        r = NEG_ERRNO();
+                        set_error(c, "creating %s: %m", p);
+                        goto fail;
+                }
+        }
+
+        *ret = c;
+        return 0;
+fail:
+        if (ret_error_message)
+                *ret_error_message = g_steal_pointer(&c->error_message);
+        berth_container_free(c);
+        return r;
+}
+
+/* ---- the child ---- */
+
+static int move_stdio(BerthContainer *c) {
+        int fds[3] = { c->stdin_fd, c->stdout_fd, c->stderr_fd };
+        /* Lift them all above 2 first, so dup2 cannot clobber one another. */
+        for (int i = 0; i < 3; i++) {
+                int n = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+                if (n < 0)
+                        return NEG_ERRNO();
+                fds[i] = n;
+        }
+        for (int i = 0; i < 3; i++) {
+                if (dup2(fds[i], i) < 0)
+                        return NEG_ERRNO();
+                close(fds[i]);
+        }
+        return 0;
+}
+
+static char **build_env(const BerthConfig *cfg, const BerthUser *u, const char *user_name) {
+        GPtrArray *env = g_ptr_array_new();
+        g_ptr_array_add(env, g_strdup("PATH=" DEFAULT_PATH));
+        g_ptr_array_add(env, g_strdup("container=berth"));
+        g_ptr_array_add(env, g_strdup_printf("HOME=%s", u->home ? u->home : "/"));
+        if (user_name && !g_ascii_isdigit(user_name[0])) {
+                g_ptr_array_add(env, g_strdup_printf("USER=%s", user_name));
+                g_ptr_array_add(env, g_strdup_printf("LOGNAME=%s", user_name));
+        } else if (u->uid == 0) {
+                g_ptr_array_add(env, g_strdup("USER=root"));
+                g_ptr_array_add(env, g_strdup("LOGNAME=root"));
+        }
+        for (size_t i = 0; cfg->environment && cfg->environment[i]; i++) {
+                const char *kv = cfg->environment[i];
+                size_t klen = strcspn(kv, "=");
+                for (guint j = 0; j < env->len; j++) {
+                        const char *e = g_ptr_array_index(env, j);
+                        if (strncmp(e, kv, klen) == 0 && e[klen] == '=') {
+                                g_free(g_ptr_array_steal_index(env, j));
+                                break;
+                        }
+                }
+                g_ptr_array_add(env, g_strdup(kv));
+        }
+        g_ptr_array_add(env, NULL);
+        return (char **) g_ptr_array_free(env, FALSE);
+}
+
+static _Noreturn void child_fail(int sync_fd, int r, const char *msg) {
+        char text[248];
+        const char *reason = strerror(-r);
+        /* Messages from deeper down already carry their reason. */
+        if (r < 0 && !strstr(msg, reason))
+                snprintf(text, sizeof(text), "%s: %s", msg, reason);
+        else
+                snprintf(text, sizeof(text), "%s", msg);
+        berth_sync_send(sync_fd, BERTH_SYNC_ERROR, -r, text);
+        _exit(1);
+}
+
+static _Noreturn void child_main(BerthContainer *c, int sync_fd, const BerthSeccompProgram *prog,
+                                 uint64_t caps) {
+        const BerthConfig *cfg = c->config;
+        char msg[240] = "";
+        int keep[72];
+        size_t n_keep = 0;
+        char go;
+        int r;
+
+        /* Die with the runtime until the payload runs. (If it died before
+         * this, the read of GO below sees EOF.) */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                _exit(1);
+
+        r = move_stdio(c);
+        if (r < 0)
+                child_fail(sync_fd, r, "setting up stdio");
+
+        keep[n_keep++] = sync_fd;
+        keep[n_keep++] = c->exit_fd;
+        n_keep += berth_mounts_fds(c->mounts, keep + n_keep, ELEMENTSOF(keep) - n_keep);
+        r = close_all_fds_except(keep, n_keep);
+        if (r < 0)
+                child_fail(sync_fd, r, "closing inherited file descriptors");
+
+        /* Wait until the runtime has set up id maps, network and cgroup. */
+        ssize_t k;
+        do
+                k = read(sync_fd, &go, 1);
+        while (k < 0 && errno == EINTR);
+        if (k != 1)
+                _exit(1);
+
+        /* A cgroup namespace rooted at the scope we were moved into meanwhile. */
+        if (!(cfg->host_namespaces & BERTH_NS_CGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+                child_fail(sync_fd, NEG_ERRNO(), "unsharing the cgroup namespace");
+
+        r = berth_mounts_setup_child(c, msg, sizeof(msg));
+        if (r < 0)
+                child_fail(sync_fd, r, msg);
+
+        if (!(cfg->host_namespaces & BERTH_NS_UTS)) {
+                const char *h = cfg->hostname ? cfg->hostname : cfg->name;
+                if (sethostname(h, strlen(h)) < 0)
+                        child_fail(sync_fd, NEG_ERRNO(), "sethostname");
+        }
+
+        BerthUser u = {};
+        {
+                _cleanup_close_ int root_fd = open("/", O_PATH|O_DIRECTORY|O_CLOEXEC);
+                if (root_fd < 0)
+                        child_fail(sync_fd, NEG_ERRNO(), "opening the new root");
+                r = berth_user_resolve(root_fd, cfg->user, cfg->group, cfg->supplementary_groups, &u);
+                if (r < 0) {
+                        snprintf(msg, sizeof(msg), "User=%s Group=%s: %s in the container's /etc/passwd or /etc/group",
+                                 cfg->user ? cfg->user : "root", cfg->group ? cfg->group : "(default)",
+                                 r == -ESRCH ? "not found" : strerror(-r));
+                        child_fail(sync_fd, r, msg);
+                }
+        }
+        char **envp = build_env(cfg, &u, cfg->user);
+
+        if (cfg->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                child_fail(sync_fd, NEG_ERRNO(), "PR_SET_NO_NEW_PRIVS");
+
+        /* The filter goes in while we still hold CAP_SYS_ADMIN, so it also
+         * works with NoNewPrivileges=no. Nothing below needs a denied call. */
+        if (prog) {
+                r = berth_seccomp_load(prog);
+                if (r < 0)
+                        child_fail(sync_fd, r, "loading the seccomp filter");
+        }
+
+        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+                child_fail(sync_fd, NEG_ERRNO(), "PR_SET_KEEPCAPS");
+        if (setgroups(u.n_groups, u.groups) < 0)
+                child_fail(sync_fd, NEG_ERRNO(), "setgroups");
+        if (setresgid(u.gid, u.gid, u.gid) < 0)
+                child_fail(sync_fd, NEG_ERRNO(), "setresgid");
+        if (setresuid(u.uid, u.uid, u.uid) < 0)
+                child_fail(sync_fd, NEG_ERRNO(), "setresuid");
+        r = berth_caps_apply(caps, u.uid == 0);
+        if (r < 0)
+                child_fail(sync_fd, r, "applying the capability sets");
+        (void) prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+
+        const char *default_cmd[] = { "/bin/sh", NULL };
+        char **argv = cfg->command && cfg->command[0] ? cfg->command : (char **) default_cmd;
+        const char *cwd = cfg->working_directory ? cfg->working_directory : (u.home ? u.home : "/");
+        if (!cfg->working_directory && access(cwd, X_OK) < 0)
+                cwd = "/";
+
+        /* From here the container outlives the runtime process. */
+        (void) prctl(PR_SET_PDEATHSIG, 0);
+
+        if (cfg->boot)
+                berth_exec_payload(argv, envp, cwd, sync_fd);
+        berth_stub_init(argv, envp, cwd, sync_fd, c->exit_fd);
+}
+
+/* ---- the parent ---- */
+
+static int write_id_map(pid_t pid, const char *which, uint32_t shift, uint32_t range) {
+        char path[64], buf[64];
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, which);
+        int n = snprintf(buf, sizeof(buf), "0 %u %u\n", shift, range);
+        _cleanup_close_ int fd = open(path, O_WRONLY|O_CLOEXEC);
+        if (fd < 0)
+                return NEG_ERRNO();
+        if (write(fd, buf, (size_t) n) != n)
+                return NEG_ERRNO();
+        return 0;
+}
+
+int berth_container_clone(BerthContainer *c) {
+        const BerthConfig *cfg = c->config;
+        const BerthSeccompProgram *prog = NULL;
+        _cleanup_close_ int null_fd = -1;
+        int sp[2], pidfd = -1, r;
+        char msg[240] = "";
+        uint64_t flags;
+
+        if (c->phase != BERTH_PHASE_NEW)
+                return -EBUSY;
+
+        if (cfg->seccomp) {
+                r = berth_seccomp_compile(cfg->syscall_allow, cfg->syscall_deny, &prog);
+                if (r < 0) {
+                        set_error(c, "compiling the seccomp filter: %s", strerror(-r));
+                        return r;
+                }
+        }
+        uint64_t caps = berth_caps_effective(cfg);
+        (void) berth_caps_last_cap(); /* cached now: /proc is masked in the child */
+
+        r = berth_mounts_prepare(c, msg, sizeof(msg));
+        if (r < 0) {
+                set_error(c, "%s", msg);
+                return r;
+        }
+
+        if (c->stdin_fd < 0 || c->stdout_fd < 0 || c->stderr_fd < 0) {
+                null_fd = open("/dev/null", O_RDWR|O_CLOEXEC|O_NOCTTY);
+                if (null_fd < 0)
+                        return NEG_ERRNO();
+        }
+        if (c->stdin_fd < 0)
+                c->stdin_fd = null_fd;
+        if (c->stdout_fd < 0)
+                c->stdout_fd = null_fd;
+        if (c->stderr_fd < 0)
+                c->stderr_fd = null_fd;
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC, 0, sp) < 0)
+                return NEG_ERRNO();
+
+        flags = CLONE_PIDFD | CLONE_NEWNS;
+        unsigned ns = BERTH_NS_MOUNT;
+        if (!(cfg->host_namespaces & BERTH_NS_PID))
+                flags |= CLONE_NEWPID, ns |= BERTH_NS_PID;
+        if (!(cfg->host_namespaces & BERTH_NS_UTS))
+                flags |= CLONE_NEWUTS, ns |= BERTH_NS_UTS;
+        if (!(cfg->host_namespaces & BERTH_NS_IPC))
+                flags |= CLONE_NEWIPC, ns |= BERTH_NS_IPC;
+        if (!(cfg->host_namespaces & BERTH_NS_NET))
+                flags |= CLONE_NEWNET, ns |= BERTH_NS_NET;
+        if (!(cfg->host_namespaces & BERTH_NS_CGROUP))
+                ns |= BERTH_NS_CGROUP; /* unshared by the child once it is in its scope */
+        if (cfg->private_users)
+                flags |= CLONE_NEWUSER, ns |= BERTH_NS_USER;
+
+        struct clone_args args = {
+                .flags = flags,
+                .pidfd = (uint64_t) (uintptr_t) &pidfd,
+                .exit_signal = SIGCHLD,
+        };
+        if (c->cgroup_fd >= 0) {
+                args.flags |= CLONE_INTO_CGROUP;
+                args.cgroup = (uint64_t) c->cgroup_fd;
+        }
+
+        long pid = syscall(SYS_clone3, &args, sizeof(args));
+        if (pid < 0) {
+                r = NEG_ERRNO();
+                close(sp[0]);
+                close(sp[1]);
+                set_error(c, "clone3: %s", strerror(-r));
+                return r;
+        }
+        if (pid == 0) {
+                close(sp[0]);
+                child_main(c, sp[1], prog, caps);
+        }
+
+        close(sp[1]);
+        c->sync_fd = sp[0];
+        c->pid = (pid_t) pid;
+        c->pidfd = pidfd;
+        c->clone_namespaces = ns;
+        c->phase = BERTH_PHASE_CLONED;
+        if (c->stdin_fd == null_fd)
+                c->stdin_fd = -1;
+        if (c->stdout_fd == null_fd)
+                c->stdout_fd = -1;
+        if (c->stderr_fd == null_fd)
+                c->stderr_fd = -1;
+
+        /* The child holds its own copies of the detached mounts now. */
+        berth_mounts_free(c->mounts);
+        c->mounts = NULL;
+
+        if (cfg->private_users) {
+                r = write_id_map(c->pid, "uid_map", cfg->uid_shift, cfg->uid_range);
+                if (r >= 0)
+                        r = write_id_map(c->pid, "gid_map", cfg->uid_shift, cfg->uid_range);
+                if (r < 0) {
+                        set_error(c, "writing the user namespace id maps: %s", strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
+}
+
+int berth_container_release(BerthContainer *c) {
+        if (c->phase != BERTH_PHASE_CLONED)
+                return -EBUSY;
+        c->exit.started_usec = now_usec(CLOCK_REALTIME);
+        if (write(c->sync_fd, "G", 1) != 1)
+                return NEG_ERRNO();
+        c->phase = BERTH_PHASE_RELEASED;
+        return 0;
+}
+
+int berth_container_wait_ready(BerthContainer *c) {
+        BerthSyncMsg m;
+        ssize_t k;
+
+        if (c->phase != BERTH_PHASE_RELEASED)
+                return -EBUSY;
+        do
+                k = recv(c->sync_fd, &m, sizeof(m), 0);
+        while (k < 0 && errno == EINTR);
+        if (k < 0)
+                return NEG_ERRNO();
+
+        if (k == (ssize_t) sizeof(m) && m.type == BERTH_SYNC_READY) {
+                c->sync_fd = safe_close(c->sync_fd);
+                c->exit.ready_usec = now_usec(CLOCK_REALTIME);
+                c->phase = BERTH_PHASE_RUNNING;
+                return 0;
+        }
+        if (k == (ssize_t) sizeof(m) && m.type == BERTH_SYNC_ERROR) {
+                m.text[sizeof(m.text) - 1] = 0;
+                set_error(c, "%s", m.text);
+                c->sync_fd = safe_close(c->sync_fd);
+                return m.error > 0 ? -m.error : -EIO;
+        }
+        c->sync_fd = safe_close(c->sync_fd);
+        if (k == 0 && c->config->boot) {
+                /* The sync socket closed on exec: the payload runs as PID 1. */
+                c->exit.ready_usec = now_usec(CLOCK_REALTIME);
+                c->phase = BERTH_PHASE_RUNNING;
+                return 0;
+        }
+        set_error(c, "the container's first process died during setup");
+        return -ECHILD;
+}
+
+static void fill_exit(BerthContainer *c, const siginfo_t *si, BerthExit *ret) {
+        c->exit.exited_usec = now_usec(CLOCK_REALTIME);
+        if (si->si_code == CLD_EXITED) {
+                c->exit.code = si->si_status;
+                c->exit.signal = 0;
+        } else {
+                c->exit.signal = si->si_status;
+                c->exit.code = 128 + si->si_status;
+                c->exit.dumped_core = si->si_code == CLD_DUMPED;
+        }
+        /* The stub reports the payload's signal death as 128+N: mirror it. */
+        if (c->exit.signal == 0 && c->exit_fd >= 0) {
+                BerthExit e;
+                if (berth_container_read_exit_file(c->run_dir, &e) >= 0 && e.signal)
+                        c->exit.signal = e.signal;
+        }
+        c->phase = BERTH_PHASE_EXITED;
+        c->pidfd = safe_close(c->pidfd);
+        if (ret)
+                *ret = c->exit;
+}
+
+int berth_container_wait(BerthContainer *c, BerthExit *ret) {
+        siginfo_t si = {};
+        if (c->phase == BERTH_PHASE_EXITED) {
+                if (ret)
+                        *ret = c->exit;
+                return 0;
+        }
+        if (c->pidfd < 0)
+                return -ECHILD;
+        while (waitid((idtype_t) P_PIDFD, (id_t) c->pidfd, &si, WEXITED) < 0)
+                if (errno != EINTR)
+                        return NEG_ERRNO();
+        fill_exit(c, &si, ret);
+        return 0;
+}
+
+int berth_container_reap(BerthContainer *c, BerthExit *ret) {
+        siginfo_t si = {};
+        if (c->phase == BERTH_PHASE_EXITED) {
+                if (ret)
+                        *ret = c->exit;
+                return 0;
+        }
+        if (c->pidfd < 0)
+                return -ECHILD;
+        if (waitid((idtype_t) P_PIDFD, (id_t) c->pidfd, &si, WEXITED|WNOHANG) < 0) {
+                if (errno != ECHILD)
+                        return NEG_ERRNO();
+                /* Not our child (re-adopted): the stub left its status behind. */
+                BerthExit e = {};
+                int r = berth_container_read_exit_file(c->run_dir, &e);
+                if (r < 0)
+                        return r;
+                c->exit.code = e.code;
+                c->exit.signal = e.signal;
+                c->exit.exited_usec = now_usec(CLOCK_REALTIME);
+                c->phase = BERTH_PHASE_EXITED;
+                c->pidfd = safe_close(c->pidfd);
+                if (ret)
+                        *ret = c->exit;
+                return 0;
+        }
+        if (si.si_pid == 0)
+                return -EAGAIN;
+        fill_exit(c, &si, ret);
+        return 0;
+}
+
+int berth_container_read_exit_file(const char *run_dir, BerthExit *ret) {
+        g_autofree char *p = g_build_filename(run_dir, "exit", NULL);
+        g_autofree char *data = NULL;
+        int code = -1, sig = 0;
+
+        if (!g_file_get_contents(p, &data, NULL, NULL))
+                return -ENODATA;
+        if (sscanf(data, "EXIT_CODE=%d\nEXIT_SIGNAL=%d", &code, &sig) != 2)
+                return -ENODATA;
+        ret->code = code;
+        ret->signal = sig;
+        return 0;
+}
+
+int berth_container_kill(BerthContainer *c, int sig) {
+        if (c->pidfd < 0 || c->phase == BERTH_PHASE_EXITED)
+                return -ESRCH;
+        return sys_pidfd_send_signal(c->pidfd, sig);
+}
+
+void berth_container_free(BerthContainer *c) {
+        if (!c)
+                return;
+        if (c->pidfd >= 0 && c->phase != BERTH_PHASE_EXITED) {
+                /* Killing PID 1 of a PID namespace takes everything in it along. */
+                (void) sys_pidfd_send_signal(c->pidfd, SIGKILL);
+                (void) berth_container_wait(c, NULL);
+        }
+        safe_close(c->pidfd);
+        safe_close(c->sync_fd);
+        safe_close(c->exit_fd);
+        berth_mounts_free(c->mounts);
+
+        if (c->run_dir) {
+                _cleanup_close_ int dfd = open(c->run_dir, O_RDONLY|O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC);
+                if (dfd >= 0) {
+                        (void) unlinkat(dfd, "exit", 0);
+                        (void) unlinkat(dfd, "rootfs", AT_REMOVEDIR);
+                }
+                (void) rmdir(c->run_dir);
+        }
+
+        g_free(c->run_dir);
+        g_free(c->rootfs_dir);
+        g_free(c->upper_dir);
+        g_free(c->work_dir);
+        g_strfreev(c->lower_dirs);
+        g_ptr_array_unref(c->extra_binds);
+        g_free(c->error_message);
+        g_free(c);
+}
+
+int berth_container_run(BerthConfig *config, const char *run_dir_base, const char *state_dir_base,
+                        BerthExit *ret, char **ret_error_message) {
+        BerthContainer *c = NULL;
+        int r;
+
+        r = berth_container_new_full(config, run_dir_base, state_dir_base, &c, ret_error_message);
+        if (r < 0)
+                return r;
+        r = berth_container_clone(c);
+        if (r >= 0)
+                r = berth_container_release(c);
+        if (r >= 0)
+                r = berth_container_wait_ready(c);
+        if (r >= 0)
+                r = berth_container_wait(c, ret);
+        if (r < 0 && ret_error_message)
+                *ret_error_message = g_strdup(c->error_message ? c->error_message : strerror(-r));
+        berth_container_free(c);
+        return r;
+}

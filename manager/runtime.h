@@ -70,6 +70,13 @@ typedef struct BerthContainer {
         /* Optional cgroup directory fd for CLONE_INTO_CGROUP, -1 if none. Not owned. */
         int cgroup_fd;
 
+        /* Extra binds added by the daemon or the network layer (resolv.conf,
+         * hosts), BerthBind*, applied after the config's binds. Owned. */
+        GPtrArray *extra_binds;
+
+        int exit_fd;               /* run_dir/exit, written by the stub at exit */
+        struct BerthMounts *mounts; /* private: fds prepared before clone */
+
         char *error_message;       /* child's setup error, if any */
         BerthExit exit;
 } BerthContainer;
@@ -77,6 +84,9 @@ typedef struct BerthContainer {
 /* run_dir_base NULL = BERTH_RUNTIME_DIR, state_dir_base NULL = BERTH_STATE_DIR. */
 int berth_container_new(BerthConfig *config, const char *run_dir_base, const char *state_dir_base,
                         BerthContainer **ret);
+/* The same, with a message naming what failed (free with g_free). */
+int berth_container_new_full(BerthConfig *config, const char *run_dir_base, const char *state_dir_base,
+                             BerthContainer **ret, char **ret_error_message);
 int berth_container_clone(BerthContainer *c);
 int berth_container_release(BerthContainer *c);
 int berth_container_wait_ready(BerthContainer *c);
@@ -84,6 +94,11 @@ int berth_container_wait(BerthContainer *c, BerthExit *ret);
 /* Non-blocking: collect the exit status once c->pidfd polls readable. -EAGAIN if not yet. */
 int berth_container_reap(BerthContainer *c, BerthExit *ret);
 int berth_container_kill(BerthContainer *c, int sig);
+/* Add a bind (source on the host, destination in the container) before clone. */
+int berth_container_add_bind(BerthContainer *c, const char *source, const char *destination, bool read_only);
+/* Read the exit status the stub wrote into run_dir/exit (for re-adopted
+ * containers, whose exit status waitid() cannot give). -ENODATA if none. */
+int berth_container_read_exit_file(const char *run_dir, BerthExit *ret);
 /* Kill anything left, wait for it, remove ephemeral state and the run dir. */
 void berth_container_free(BerthContainer *c);
 

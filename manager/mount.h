@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Root filesystem of a container.
+ *
+ * Everything that comes from the host is turned into a detached mount fd in
+ * the parent before clone (the overlay, verified device nodes, bind sources),
+ * so the child never resolves a host path after it starts setting up. The
+ * child attaches them inside its own mount namespace, pivots into the overlay
+ * and then only resolves paths inside the container, with every target of a
+ * security-relevant mount (masks, read-only paths) opened as an O_PATH fd
+ * beneath a procfs/sysfs instance it mounted itself, without following
+ * symlinks. Nothing is ever mounted in the host's mount namespace.
+ */
+
+#include <stddef.h>
+
+#include "runtime.h"
+
+typedef struct BerthMounts {
+        int overlay_fd;           /* detached overlay mount */
+        int dev_fds[6];           /* detached clones of host null zero full random urandom tty */
+        int *bind_fds;            /* detached clones of each bind source, config binds then extra */
+        size_t n_bind_fds;
+} BerthMounts;
+
+/* Parent, before clone. On failure *msg (static or in msgbuf) says what failed. */
+int berth_mounts_prepare(BerthContainer *c, char *msgbuf, size_t msglen);
+void berth_mounts_free(BerthMounts *m);
+/* Collect the fds the child must keep open. Returns how many were stored. */
+size_t berth_mounts_fds(const BerthMounts *m, int *fds, size_t max);
+
+/* Child, after GO: attach the overlay, pivot_root into it, then build
+ * /proc, /sys, /dev, binds, tmpfs, read-only root and masks. */
+int berth_mounts_setup_child(BerthContainer *c, char *msgbuf, size_t msglen);
