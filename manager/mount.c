@@ -72,10 +72,48 @@ static void fs_log(int fsfd, char *msgbuf, size_t msglen) {
                 snprintf(msgbuf + l, msglen - l, " (%s)", buf);
 }
 
-static int make_overlay(BerthContainer *c, int *ret, char *msgbuf, size_t msglen) {
+/* Idmapped clones of the lower layers, so that files the image has as root
+ * belong to the container's root. Returns "/proc/self/fd/N:..." in *ret. */
+static int idmap_lowers(BerthContainer *c, int userns_fd, GArray *fds, char **ret, char *msgbuf, size_t msglen) {
+        g_autoptr(GString) s = g_string_new(NULL);
+        for (size_t i = 0; c->lower_dirs[i]; i++) {
+                struct mount_attr attr = {
+                        .attr_set = MOUNT_ATTR_IDMAP,
+                        .userns_fd = (uint64_t) userns_fd,
+                };
+                int fd = open_tree(AT_FDCWD, c->lower_dirs[i], OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC);
+                if (fd < 0)
+                        return FAIL(NEG_ERRNO(), "layer %s: %m", c->lower_dirs[i]);
+                g_array_append_val(fds, fd);
+                if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+                        return FAIL(NEG_ERRNO(), "idmapping layer %s for the user namespace: %m", c->lower_dirs[i]);
+                g_string_append_printf(s, "%s/proc/self/fd/%d", i ? ":" : "", fd);
+        }
+        *ret = g_string_free(g_steal_pointer(&s), FALSE);
+        return 0;
+}
+
+typedef GArray GArray_fds;
+static void close_fd_array(GArray *a) {
+        for (guint i = 0; i < a->len; i++)
+                safe_close(g_array_index(a, int, i));
+        g_array_unref(a);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GArray_fds, close_fd_array)
+
+static int make_overlay(BerthContainer *c, int userns_fd, int *ret, char *msgbuf, size_t msglen) {
         _cleanup_close_ int fsfd = -1, tmp = -1;
-        g_autofree char *lower = g_strjoinv(":", c->lower_dirs);
+        g_autoptr(GArray_fds) lower_fds = g_array_new(FALSE, FALSE, sizeof(int));
+        g_autofree char *lower = NULL;
         g_autofree char *upper = NULL, *work = NULL;
+        int r;
+
+        if (userns_fd >= 0) {
+                r = idmap_lowers(c, userns_fd, lower_fds, &lower, msgbuf, msglen);
+                if (r < 0)
+                        return r;
+        } else
+                lower = g_strjoinv(":", c->lower_dirs);
 
         if (c->config->ephemeral) {
                 /* A detached tmpfs: it is referenced only by the overlay, so it
@@ -106,19 +144,21 @@ static int make_overlay(BerthContainer *c, int *ret, char *msgbuf, size_t msglen
         if (fsfd < 0)
                 return FAIL(NEG_ERRNO(), "fsopen(overlay): %m");
         if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0) {
-                int r = FAIL(NEG_ERRNO(), "overlay lowerdir=%s: %m", lower);
+                g_autofree char *shown = g_strjoinv(":", c->lower_dirs);
+                r = FAIL(NEG_ERRNO(), "overlay lowerdir=%s: %m", shown);
                 fs_log(fsfd, msgbuf, msglen);
                 return r;
         }
         if (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
             fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0) {
-                int r = FAIL(NEG_ERRNO(), "overlay upperdir=%s workdir=%s: %m",
+                r = FAIL(NEG_ERRNO(), "overlay upperdir=%s workdir=%s: %m",
                              c->config->ephemeral ? "(ephemeral tmpfs)" : upper, work);
                 fs_log(fsfd, msgbuf, msglen);
                 return r;
         }
         if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
-                int r = FAIL(NEG_ERRNO(), "mounting overlay of %s: %m", lower);
+                g_autofree char *shown = g_strjoinv(":", c->lower_dirs);
+                r = FAIL(NEG_ERRNO(), "mounting the overlay of %s: %m", shown);
                 fs_log(fsfd, msgbuf, msglen);
                 return r;
         }
@@ -142,6 +182,10 @@ static int clone_bind_source(const char *source, bool read_only, int *ret, char 
         return 0;
 }
 
+int berth_mounts_make_overlay(BerthContainer *c, int userns_fd, char *msgbuf, size_t msglen) {
+        return make_overlay(c, userns_fd, &c->mounts->overlay_fd, msgbuf, msglen);
+}
+
 int berth_mounts_prepare(BerthContainer *c, char *msgbuf, size_t msglen) {
         BerthMounts *m = calloc(1, sizeof(*m));
         int r;
@@ -152,10 +196,6 @@ int berth_mounts_prepare(BerthContainer *c, char *msgbuf, size_t msglen) {
         for (size_t i = 0; i < ELEMENTSOF(m->dev_fds); i++)
                 m->dev_fds[i] = -1;
         c->mounts = m;
-
-        r = make_overlay(c, &m->overlay_fd, msgbuf, msglen);
-        if (r < 0)
-                return r;
 
         for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
                 g_autofree char *p = g_strconcat("/dev/", dev_nodes[i].name, NULL);

@@ -19,7 +19,7 @@
 #include "runtime.h"
 
 typedef struct BerthMounts {
-        int overlay_fd;           /* detached overlay mount */
+        int overlay_fd;           /* detached overlay mount (made after clone, sent with GO) */
         int dev_fds[6];           /* detached clones of host null zero full random urandom tty */
         int *bind_fds;            /* detached clones of each bind source, config binds then extra */
         size_t n_bind_fds;
@@ -27,6 +27,9 @@ typedef struct BerthMounts {
 
 /* Parent, before clone. On failure *msg (static or in msgbuf) says what failed. */
 int berth_mounts_prepare(BerthContainer *c, char *msgbuf, size_t msglen);
+/* Parent, after clone: the overlay, with idmapped lower layers when
+ * userns_fd >= 0. Handed to the child with GO. */
+int berth_mounts_make_overlay(BerthContainer *c, int userns_fd, char *msgbuf, size_t msglen);
 void berth_mounts_free(BerthMounts *m);
 /* Collect the fds the child must keep open. Returns how many were stored. */
 size_t berth_mounts_fds(const BerthMounts *m, int *fds, size_t max);

@@ -252,13 +252,27 @@ static _Noreturn void child_main(BerthContainer *c, int sync_fd, const BerthSecc
         if (r < 0)
                 child_fail(sync_fd, r, "closing inherited file descriptors");
 
-        /* Wait until the runtime has set up id maps, network and cgroup. */
+        /* Wait until the runtime has set up id maps, network and cgroup. GO
+         * carries the overlay mount, made once our user namespace existed. */
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct iovec iov = { .iov_base = &go, .iov_len = 1 };
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1,
+                .msg_control = &control, .msg_controllen = sizeof(control),
+        };
         ssize_t k;
         do
-                k = read(sync_fd, &go, 1);
+                k = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
         while (k < 0 && errno == EINTR);
         if (k != 1)
                 _exit(1);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
+                child_fail(sync_fd, -EBADMSG, "no overlay mount came with GO");
+        memcpy(&c->mounts->overlay_fd, CMSG_DATA(cm), sizeof(int));
 
         /* A cgroup namespace rooted at the scope we were moved into meanwhile. */
         if (!(cfg->host_namespaces & BERTH_NS_CGROUP) && unshare(CLONE_NEWCGROUP) < 0)
@@ -434,10 +448,7 @@ int berth_container_clone(BerthContainer *c) {
         if (c->stderr_fd == null_fd)
                 c->stderr_fd = -1;
 
-        /* The child holds its own copies of the detached mounts now. */
-        berth_mounts_free(c->mounts);
-        c->mounts = NULL;
-
+        _cleanup_close_ int userns_fd = -1;
         if (cfg->private_users) {
                 r = write_id_map(c->pid, "uid_map", cfg->uid_shift, cfg->uid_range);
                 if (r >= 0)
@@ -446,6 +457,19 @@ int berth_container_clone(BerthContainer *c) {
                         set_error(c, "writing the user namespace id maps: %s", strerror(-r));
                         return r;
                 }
+                char p[64];
+                snprintf(p, sizeof(p), "/proc/%d/ns/user", (int) c->pid);
+                userns_fd = open(p, O_RDONLY|O_CLOEXEC);
+                if (userns_fd < 0) {
+                        r = NEG_ERRNO();
+                        set_error(c, "opening the container's user namespace: %m");
+                        return r;
+                }
+        }
+        r = berth_mounts_make_overlay(c, userns_fd, msg, sizeof(msg));
+        if (r < 0) {
+                set_error(c, "%s", msg);
+                return r;
         }
         return 0;
 }
@@ -453,10 +477,28 @@ int berth_container_clone(BerthContainer *c) {
 int berth_container_release(BerthContainer *c) {
         if (c->phase != BERTH_PHASE_CLONED)
                 return -EBUSY;
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct iovec iov = { .iov_base = (char *) "G", .iov_len = 1 };
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1,
+                .msg_control = &control, .msg_controllen = sizeof(control),
+        };
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &c->mounts->overlay_fd, sizeof(int));
+
         c->exit.started_usec = now_usec(CLOCK_REALTIME);
-        if (write(c->sync_fd, "G", 1) != 1)
+        if (sendmsg(c->sync_fd, &mh, MSG_NOSIGNAL) != 1)
                 return NEG_ERRNO();
         c->phase = BERTH_PHASE_RELEASED;
+        /* The child holds its own references to every detached mount now. */
+        berth_mounts_free(c->mounts);
+        c->mounts = NULL;
         return 0;
 }
 

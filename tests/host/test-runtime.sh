@@ -55,6 +55,13 @@ check_not_contains "PrivateUsers= gives a new user namespace" "$out" "$(readlink
 check_contains "uid_map maps 0 to the configured shift" "$out" "0     400000      65536"
 check_eq "root inside, files it creates are its own" "0 0" "$(tail -n2 <<<"$out" | tr '\n' ' ' | sed 's/ $//')"
 
+b userns -p Security.PrivateUsers=500000:65536 -- /bin/sh -c 'echo v > /etc/lowerfile; echo n > /new' >/dev/null
+out=$(b userns -p Security.PrivateUsers=500000:65536 -- /bin/sh -c 'stat -c "%u:%g" /bin/busybox /etc/lowerfile')
+check_eq "image files are owned by the container's root (idmapped layers)" "0:0 0:0" "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
+check_eq "files the container creates are owned by the shifted uid on the host" "500000:500000" "$(stat -c %u:%g "$STATE/containers/userns/upper/new" 2>/dev/null)"
+check_eq "copied-up files too" "500000:500000" "$(stat -c %u:%g "$STATE/containers/userns/upper/etc/lowerfile" 2>/dev/null)"
+check_eq "the image stays owned by host root" "0:0" "$(stat -c %u:%g "$ROOTFS/etc/lowerfile")"
+
 # --- PID 1, process tree, hostname -------------------------------------------
 out=$(b tree "${E[@]}" -p Container.Hostname=box1 -- /bin/sh -c 'echo "self=$$"; hostname; ps -o pid,comm | tail -n +2 | wc -l; cat /proc/1/status | grep ^PPid')
 check_contains "the payload is PID 2 under the stub init" "$out" "self=2"
