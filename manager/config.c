@@ -59,7 +59,9 @@ static void set_error(GError **error, int code, const char *fmt, ...) {
 }
 
 /* A value fit for an error message: control characters escaped, long values cut. */
-static char *value_show(const char *v) {
+static char *value_show(const char *raw) {
+        g_autofree char *valid = g_utf8_make_valid(raw, -1);
+        const char *v = valid;
         GString *s = g_string_new(NULL);
         size_t n = 0;
 
@@ -1378,6 +1380,11 @@ int berth_config_set(BerthConfig *c, const char *section, const char *key, const
         }
         if (!g_utf8_validate(value, -1, NULL)) {
                 set_error(error, EINVAL, "%s: [%s] %s=: value is not valid UTF-8", origin, def->section, def->key);
+                return -EINVAL;
+        }
+        /* A value from a file never spans lines; keep set-property values writable as drop-ins. */
+        if (strpbrk(value, "\n\r")) {
+                set_error(error, EINVAL, "%s: [%s] %s=: value contains a line break", origin, def->section, def->key);
                 return -EINVAL;
         }
         return apply_assignment(c, def, value, origin, error);

@@ -281,6 +281,10 @@ static _Noreturn void child_main(BerthContainer *c, int sync_fd, const BerthSecc
         r = berth_mounts_setup_child(c, msg, sizeof(msg));
         if (r < 0)
                 child_fail(sync_fd, r, msg);
+        /* The mount fds did their job: PID 1 keeps only stdio, the sync
+         * socket (until READY) and the exit-status file. */
+        berth_mounts_free(c->mounts);
+        c->mounts = NULL;
 
         if (!(cfg->host_namespaces & BERTH_NS_UTS)) {
                 const char *h = cfg->hostname ? cfg->hostname : cfg->name;

@@ -527,9 +527,18 @@ static void test_set(void) {
         g_assert_cmpint(berth_config_set(c, NULL, "Bogus.Key", "1", "bus", &e), ==, -EINVAL);
         g_assert_nonnull(strstr(e->message, "[Bogus] Key=: unknown section"));
         g_clear_error(&e);
+        g_assert_cmpint(berth_config_set(c, NULL, "Bad\xffKey", "1", "bus", &e), ==, -EINVAL);
+        g_assert_true(g_utf8_validate(e->message, -1, NULL));
+        g_assert_nonnull(strstr(e->message, "unknown key"));
+        g_clear_error(&e);
         g_assert_cmpint(berth_config_set(c, NULL, "Description", "\xff", "bus", &e), ==, -EINVAL);
         g_assert_nonnull(strstr(e->message, "UTF-8"));
         g_clear_error(&e);
+
+        g_assert_cmpint(berth_config_set(c, NULL, "Command", "/bin/true\n[Security]", "bus", &e), ==, -EINVAL);
+        g_assert_nonnull(strstr(e->message, "[Container] Command=: value contains a line break"));
+        g_clear_error(&e);
+        g_assert_null(c->command);
 
         /* A failed item in a list changes nothing. */
         g_assert_cmpint(berth_config_set(c, NULL, "SystemCallDeny", "ptrace nosuchcall", "bus", &e), ==, -EINVAL);
