@@ -230,6 +230,12 @@ static int add_personality_rules(scmp_filter_ctx ctx, uint32_t arch) {
         return 0;
 }
 
+static unsigned clone_flags_arg(uint32_t arch) {
+        if (arch == SCMP_ARCH_NATIVE)
+                arch = seccomp_arch_native();
+        return arch == SCMP_ARCH_S390 || arch == SCMP_ARCH_S390X ? 1 : 0;
+}
+
 static int build_arch(uint32_t arch, bool native, char **allow, char **deny, scmp_filter_ctx *ret) {
         _cleanup_seccomp_ scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
         int r;
@@ -271,9 +277,14 @@ static int build_arch(uint32_t arch, bool native, char **allow, char **deny, scm
 
         if (!strv_contains(allow, "clone") && !strv_contains(deny, "clone"))
                 for (size_t i = 0; i < G_N_ELEMENTS(clone_namespace_flags); i++) {
-                        struct scmp_arg_cmp cmp = SCMP_A0_64(SCMP_CMP_MASKED_EQ,
-                                                             clone_namespace_flags[i],
-                                                             clone_namespace_flags[i]);
+                        struct scmp_arg_cmp cmp = {
+                                /* clone(flags, ...) everywhere but s390, where the
+                                 * stack comes first (CLONE_BACKWARDS2) */
+                                .arg = clone_flags_arg(arch),
+                                .op = SCMP_CMP_MASKED_EQ,
+                                .datum_a = clone_namespace_flags[i],
+                                .datum_b = clone_namespace_flags[i],
+                        };
                         r = add_rule(ctx, arch, "clone", SCMP_ACT_ERRNO(EPERM), 1, &cmp);
                         if (r < 0)
                                 return r;

@@ -26,6 +26,7 @@
 
 #define USERS_FILE_MAX (UINT64_C(4) * 1024 * 1024)
 #define USERS_GROUPS_MAX 65536 /* kernel NGROUPS_MAX */
+#define USERS_RAW_GROUPS_MAX (16 * USERS_GROUPS_MAX) /* before removing duplicates */
 
 static void freep(void *p) {
         free(*(void **) p);
@@ -43,8 +44,15 @@ static int openat2_in_root(int root_fd, const char *path, uint64_t flags) {
                 .flags = flags,
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
-        int fd = (int) syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
-        return fd < 0 ? -errno : fd;
+        /* With RESOLVE_IN_ROOT the kernel answers EAGAIN when a concurrent
+         * rename could have let ".." escape; that is worth a retry. */
+        for (unsigned attempt = 0;; attempt++) {
+                int fd = (int) syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+                if (fd >= 0)
+                        return fd;
+                if (errno != EAGAIN || attempt >= 32)
+                        return -errno;
+        }
 }
 
 /* Read a whole file of the container's root. A missing file gives *ret = NULL. */
@@ -257,11 +265,10 @@ static int group_resolve(const GroupEntry *groups, size_t n, const char *spec, g
         return -ESRCH;
 }
 
+/* Appends; duplicates are removed once at the end (gid_list_uniq()), so
+ * that a large /etc/group costs O(n log n), not O(n^2). */
 static int gid_list_add(gid_t **list, size_t *n, size_t *allocated, gid_t g) {
-        for (size_t i = 0; i < *n; i++)
-                if ((*list)[i] == g)
-                        return 0;
-        if (*n >= USERS_GROUPS_MAX)
+        if (*n >= USERS_RAW_GROUPS_MAX)
                 return -E2BIG;
         if (*n == *allocated) {
                 size_t a = *allocated ? *allocated * 2 : 16;
@@ -272,6 +279,44 @@ static int gid_list_add(gid_t **list, size_t *n, size_t *allocated, gid_t g) {
                 *allocated = a;
         }
         (*list)[(*n)++] = g;
+        return 0;
+}
+
+typedef struct GidIndex {
+        gid_t gid;
+        size_t index;
+} GidIndex;
+
+static int gid_index_cmp(const void *a, const void *b) {
+        const GidIndex *x = a, *y = b;
+
+        if (x->gid != y->gid)
+                return x->gid < y->gid ? -1 : 1;
+        return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Drop duplicates, keeping the first occurrence and the order. */
+static int gid_list_uniq(gid_t *list, size_t *n) {
+        _cleanup_free_ GidIndex *s = NULL;
+        _cleanup_free_ bool *keep = NULL;
+        size_t m = 0;
+
+        if (*n < 2)
+                return 0;
+        s = calloc(*n, sizeof(GidIndex));
+        keep = calloc(*n, sizeof(bool));
+        if (!s || !keep)
+                return -ENOMEM;
+        for (size_t i = 0; i < *n; i++)
+                s[i] = (GidIndex) { list[i], i };
+        qsort(s, *n, sizeof(GidIndex), gid_index_cmp);
+        for (size_t i = 0; i < *n; i++)
+                if (i == 0 || s[i].gid != s[i - 1].gid)
+                        keep[s[i].index] = true;
+        for (size_t i = 0; i < *n; i++)
+                if (keep[i])
+                        list[m++] = list[i];
+        *n = m;
         return 0;
 }
 
@@ -353,6 +398,12 @@ int berth_user_resolve(int root_fd, const char *user, const char *group, char **
                                 if (r < 0)
                                         return r;
                         }
+
+        r = gid_list_uniq(gids, &n_gids);
+        if (r < 0)
+                return r;
+        if (n_gids > USERS_GROUPS_MAX)
+                return -E2BIG;
 
         *ret = (BerthUser) {
                 .uid = uid,

@@ -291,6 +291,30 @@ static void test_default_enforced(void) {
         run_in_child(child_default, p);
 }
 
+/* Without no_new_privs and without CAP_SYS_ADMIN the kernel refuses a filter:
+ * the caller must set PR_SET_NO_NEW_PRIVS (or load while still privileged). */
+static void child_needs_nnp(const void *data) {
+        const BerthSeccompProgram *p = data;
+        int r;
+
+        if (geteuid() == 0)
+                CHECK(setresgid(65534, 65534, 65534) == 0 && setresuid(65534, 65534, 65534) == 0,
+                      "drop to nobody: %m");
+        r = berth_seccomp_load(p);
+        CHECK(r == -EACCES, "load without NNP: %d", r);
+        CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, "NNP: %m");
+        r = berth_seccomp_load(p);
+        CHECK(r == 0, "load with NNP: %d", r);
+        check_status_seccomp();
+}
+
+static void test_needs_nnp(void) {
+        const BerthSeccompProgram *p = NULL;
+
+        g_assert_cmpint(berth_seccomp_compile(NULL, NULL, &p), ==, 0);
+        run_in_child(child_needs_nnp, p);
+}
+
 static void test_variant_enforced(void) {
         char *allow[] = { "unshare", "personality", "clone", NULL };
         char *deny[] = { "uname", "clone3", NULL };
@@ -391,5 +415,6 @@ int main(int argc, char **argv) {
         g_test_add_func("/seccomp/cache", test_cache);
         g_test_add_func("/seccomp/default-enforced", test_default_enforced);
         g_test_add_func("/seccomp/variant-enforced", test_variant_enforced);
+        g_test_add_func("/seccomp/needs-nnp", test_needs_nnp);
         return g_test_run();
 }

@@ -397,6 +397,35 @@ static void test_exact_limit(void) {
         berth_user_done(&u);
 }
 
+static void test_many_groups(void) {
+        g_autofree char *root = make_root("many");
+        g_autofree char *root2 = make_root("toomany");
+        GString *g = g_string_new(NULL);
+        BerthUser u = {};
+
+        write_file(root, "etc/passwd", "m:x:1:1::/:/bin/sh\n", -1);
+        write_file(root2, "etc/passwd", "m:x:1:1::/:/bin/sh\n", -1);
+
+        /* 65536 distinct memberships (the kernel's NGROUPS_MAX), each listed
+         * twice, plus one gid repeated under many names */
+        for (unsigned i = 0; i < 65536; i++)
+                g_string_append_printf(g, "g%u:x:%u:m\ngg%u:x:%u:x,m\n", i, 100000 + i, i, 100000 + i);
+        for (unsigned i = 0; i < 1000; i++)
+                g_string_append_printf(g, "same%u:x:100000:m\n", i);
+        write_file(root, "etc/group", g->str, g->len);
+        g_assert_cmpint(resolve(root, "m", NULL, NULL, &u), ==, 0);
+        g_assert_cmpuint(u.n_groups, ==, 65536);
+        for (unsigned i = 0; i < 65536; i++)
+                g_assert_cmpuint(u.groups[i], ==, 100000 + i);
+        berth_user_done(&u);
+
+        /* one more is too many */
+        g_string_append(g, "extra:x:99:m\n");
+        write_file(root2, "etc/group", g->str, g->len);
+        g_assert_cmpint(resolve(root2, "m", NULL, NULL, &u), ==, -E2BIG);
+        g_string_free(g, TRUE);
+}
+
 static void rm_rf(const char *path) {
         g_autoptr(GDir) d = NULL;
         const char *n;
@@ -437,6 +466,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/users/not-regular", test_not_regular);
         g_test_add_func("/users/too-big", test_too_big);
         g_test_add_func("/users/exact-limit", test_exact_limit);
+        g_test_add_func("/users/many-groups", test_many_groups);
         r = g_test_run();
 
         rm_rf(base);
