@@ -116,6 +116,9 @@ int berth_seccomp_load(const BerthSeccompProgram *p);
 /* The default deny list, NULL-terminated, for docs and audit. */
 const char *const *berth_seccomp_default_denylist(void);
 bool berth_seccomp_syscall_known(const char *name);
+/* The first name in deny that the runtime itself needs after the filter is
+ * loaded (compiling such a set fails with -EPERM), or NULL. */
+const char *berth_seccomp_required_denied(char **deny);
 
 /* Capabilities (caps.c). */
 uint64_t berth_caps_default(void);          /* the default set */

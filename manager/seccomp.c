@@ -380,6 +380,24 @@ static int compile(char **allow, char **deny, struct sock_fprog *ret) {
         return export_bpf(ctx, ret);
 }
 
+/* What the runtime and the stub init still call after the filter is loaded:
+ * denying one of these would make every start fail. */
+static const char *const required_after_filter[] = {
+        "setgroups", "setresuid", "setresgid", "capget", "capset", "prctl", "execve", "execveat",
+        "exit", "exit_group", "wait4", "waitid", "rt_sigtimedwait", "rt_sigprocmask", "rt_sigaction",
+        "kill", "clone", "fork", "vfork", "pipe2", "close", "close_range", "write", "pwrite64",
+        "read", "fsync", "chdir", "setsid", "ioctl", "sendto", "sendmsg",
+        NULL
+};
+
+const char *berth_seccomp_required_denied(char **deny) {
+        for (char **d = deny; d && *d; d++)
+                for (size_t i = 0; required_after_filter[i]; i++)
+                        if (strcmp(*d, required_after_filter[i]) == 0)
+                                return required_after_filter[i];
+        return NULL;
+}
+
 int berth_seccomp_compile(char **allow, char **deny, const BerthSeccompProgram **ret) {
         g_autofree char **a = NULL, **d = NULL;
         g_autoptr(GString) key = NULL;
@@ -389,6 +407,8 @@ int berth_seccomp_compile(char **allow, char **deny, const BerthSeccompProgram *
 
         if (!ret)
                 return -EINVAL;
+        if (berth_seccomp_required_denied(deny))
+                return -EPERM;
 
         r = sorted_unique(allow, &a);
         if (r < 0)

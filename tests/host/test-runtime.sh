@@ -129,6 +129,10 @@ check_contains "SystemCallDeny= adds a denial" "$out" "uname EPERM"
 out=$(b sc4 "${E[@]}" "${BIND[@]}" -p Security.Seccomp=no -- /bin/sh -c 'grep ^Seccomp: /proc/self/status | cut -f2')
 check_eq "Seccomp=no installs no filter" "0" "$out"
 
+out=$(b sc5 "${E[@]}" -p Security.SystemCallDeny=execve -- /bin/true 2>&1); rc=$?
+check_eq "denying a syscall the runtime needs is refused (125)" 125 $rc
+check_contains "the refusal names the key and the syscall" "$out" "SystemCallDeny=execve"
+
 # --- overlay: upper, lower, whiteouts, ephemeral ------------------------------
 b persist -- /bin/sh -c 'echo new > /newfile; echo changed > /etc/lowerfile; rm /etc/group' >/dev/null
 UP=$STATE/containers/persist/upper
