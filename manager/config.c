@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "policy.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define VALUE_SHOW_MAX 200
@@ -45,6 +46,8 @@ G_DEFINE_QUARK(berth-config-error-quark, berth_config_error)
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Small helpers */
+
+static void sources_remove(BerthConfig *c, const char *section, const char *key);
 
 static void set_error(GError **error, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 static void set_error(GError **error, int code, const char *fmt, ...) {
@@ -1225,6 +1228,261 @@ static int apply_port(BerthConfig *c, const KeyDef *k, const char *v, char **rea
         return 0;
 }
 
+/* ---------------------------------------------------------------------------------------------- */
+/* Exceptions: [Exception:RULE] Justification= Expires= */
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+        y -= m <= 2;
+        const int64_t era = (y >= 0 ? y : y - 399) / 400;
+        const unsigned yoe = (unsigned) (y - era * 400);
+        const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+        const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + (int64_t) doe - 719468;
+}
+
+static bool fixed_digits(const char *p, unsigned n, unsigned *ret) {
+        unsigned v = 0;
+        for (unsigned i = 0; i < n; i++) {
+                if (!g_ascii_isdigit(p[i]))
+                        return false;
+                v = v * 10 + (unsigned) (p[i] - '0');
+        }
+        *ret = v;
+        return true;
+}
+
+static int expiry_fail(char **ret_reason, const char *msg) {
+        if (ret_reason)
+                *ret_reason = g_strdup(msg);
+        return -EINVAL;
+}
+
+int berth_parse_expiry(const char *s, uint64_t *ret_usec, char **ret_reason) {
+        static const char *const syntax =
+                "invalid date (expected YYYY-MM-DD, the end of that day UTC, or YYYY-MM-DDTHH:MM[:SS]"
+                " with Z or an offset such as +02:00)";
+        unsigned y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0;
+        uint64_t frac_usec = 0;
+        int sign = 0;
+        const char *p = s;
+
+        if (!s || !ret_usec)
+                return expiry_fail(ret_reason, syntax);
+        if (!fixed_digits(p, 4, &y) || p[4] != '-' || !fixed_digits(p + 5, 2, &mo) || p[7] != '-' ||
+            !fixed_digits(p + 8, 2, &d))
+                return expiry_fail(ret_reason, syntax);
+        p += 10;
+        if (y < 1970 || y > 9999)
+                return expiry_fail(ret_reason, "invalid date: year out of range (1970..9999)");
+        static const unsigned mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+        if (mo < 1 || mo > 12)
+                return expiry_fail(ret_reason, "invalid date: month out of range");
+        bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        if (d < 1 || d > mdays[mo - 1] + (mo == 2 && leap))
+                return expiry_fail(ret_reason, "invalid date: no such day in that month");
+        int64_t days = days_from_civil(y, mo, d);
+
+        if (*p == '\0') {
+                /* A bare date: valid through the whole day, UTC. */
+                *ret_usec = (uint64_t) (days + 1) * 86400ULL * 1000000ULL;
+                return 0;
+        }
+        if (*p != 'T' && *p != 't' && *p != ' ')
+                return expiry_fail(ret_reason, syntax);
+        p++;
+        if (!fixed_digits(p, 2, &h) || p[2] != ':' || !fixed_digits(p + 3, 2, &mi))
+                return expiry_fail(ret_reason, syntax);
+        p += 5;
+        if (*p == ':') {
+                if (!fixed_digits(p + 1, 2, &sec))
+                        return expiry_fail(ret_reason, syntax);
+                p += 3;
+                if (*p == '.' || *p == ',') {
+                        uint64_t scale = 100000;
+                        p++;
+                        if (!g_ascii_isdigit(*p))
+                                return expiry_fail(ret_reason, syntax);
+                        for (; g_ascii_isdigit(*p); p++) {
+                                frac_usec += (uint64_t) (*p - '0') * scale;
+                                scale /= 10;
+                        }
+                }
+        }
+        if (h > 23 || mi > 59 || sec > 59)
+                return expiry_fail(ret_reason, "invalid time of day");
+        if (*p == 'Z' || *p == 'z') {
+                p++;
+        } else if (*p == '+' || *p == '-') {
+                sign = *p == '+' ? 1 : -1;
+                p++;
+                if (!fixed_digits(p, 2, &oh))
+                        return expiry_fail(ret_reason, syntax);
+                p += 2;
+                if (*p == ':') {
+                        if (!fixed_digits(p + 1, 2, &om))
+                                return expiry_fail(ret_reason, syntax);
+                        p += 3;
+                } else if (g_ascii_isdigit(*p)) {
+                        if (!fixed_digits(p, 2, &om))
+                                return expiry_fail(ret_reason, syntax);
+                        p += 2;
+                }
+                int off_min = sign * (int) (oh * 60 + om);
+                if (om > 59 || off_min > 14 * 60 || off_min < -12 * 60)
+                        return expiry_fail(ret_reason, "invalid UTC offset (from -12:00 to +14:00)");
+        } else if (*p == '\0')
+                return expiry_fail(ret_reason, "a date with a time of day needs a time zone: Z or an offset "
+                                               "such as +02:00 (local time would depend on the host)");
+        if (*p != '\0')
+                return expiry_fail(ret_reason, syntax);
+
+        int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - (int64_t) sign * (oh * 3600 + om * 60);
+        if (secs < 0)
+                return expiry_fail(ret_reason, "invalid date: before 1970");
+        *ret_usec = (uint64_t) secs * 1000000ULL + frac_usec;
+        return 0;
+}
+
+void berth_exception_free(BerthException *e) {
+        if (!e)
+                return;
+        g_free(e->rule);
+        g_free(e->justification);
+        g_free(e->expires);
+        g_free(e->file);
+        g_free(e);
+}
+
+static void exception_free_void(void *p) {
+        berth_exception_free(p);
+}
+
+BerthException *berth_exception_copy(const BerthException *e) {
+        if (!e)
+                return NULL;
+        BerthException *n = g_new0(BerthException, 1);
+        n->rule = g_strdup(e->rule);
+        n->justification = g_strdup(e->justification);
+        n->expires = g_strdup(e->expires);
+        n->expires_usec = e->expires_usec;
+        n->file = g_strdup(e->file);
+        return n;
+}
+
+const BerthException *berth_config_find_exception(const BerthConfig *c, const char *rule) {
+        if (!c || !c->exceptions || !rule)
+                return NULL;
+        for (guint i = 0; i < c->exceptions->len; i++) {
+                const BerthException *e = c->exceptions->pdata[i];
+                if (strcmp(e->rule, rule) == 0)
+                        return e;
+        }
+        return NULL;
+}
+
+static bool is_exception_group(const char *group) {
+        return g_str_has_prefix(group, BERTH_EXCEPTION_SECTION_PREFIX) || strcmp(group, "Exception") == 0;
+}
+
+/* The rule an [Exception:RULE] group names, or -EINVAL and the error set. */
+static int exception_group_rule(const char *group, const char *origin, const char **ret_rule, GError **error) {
+        g_autofree char *shown = value_show(group);
+        const char *id;
+
+        if (!g_str_has_prefix(group, BERTH_EXCEPTION_SECTION_PREFIX) ||
+            !*(id = group + strlen(BERTH_EXCEPTION_SECTION_PREFIX))) {
+                set_error(error, EINVAL, "%s: [%s]: an exception names the rule it waives, e.g. [Exception:host-pid]",
+                          origin, shown);
+                return -EINVAL;
+        }
+        const BerthRule *rule = berth_policy_rule_lookup(id);
+        if (!rule) {
+                g_autoptr(GString) known = g_string_new(NULL);
+                size_t n;
+                const BerthRule *rules = berth_policy_rules(&n);
+                for (size_t i = 0; i < n; i++)
+                        if (rules[i].waivable)
+                                g_string_append_printf(known, "%s%s", known->len ? ", " : "", rules[i].id);
+                set_error(error, EINVAL, "%s: [%s]: unknown rule \"%s\" (rules that take an exception: %s)", origin,
+                          shown, shown + strlen(BERTH_EXCEPTION_SECTION_PREFIX), known->str);
+                return -EINVAL;
+        }
+        if (!rule->waivable) {
+                set_error(error, EINVAL, "%s: [%s]: rule \"%s\" cannot be waived by an exception", origin, shown,
+                          rule->id);
+                return -EINVAL;
+        }
+        *ret_rule = rule->id;
+        return 0;
+}
+
+/* Apply one key of an exception group (the group must be valid: exception_group_rule()). */
+static int exception_apply(BerthConfig *c, const char *group, const char *key, const char *raw_value,
+                           const char *origin, GError **error) {
+        g_autofree char *value = strip_dup(raw_value);
+        g_autofree char *reason = NULL;
+        const char *rule;
+        int r;
+
+        r = exception_group_rule(group, origin, &rule, error);
+        if (r < 0)
+                return r;
+
+        bool is_just = strcmp(key, "Justification") == 0, is_exp = strcmp(key, "Expires") == 0;
+        if (!is_just && !is_exp) {
+                g_autofree char *shown = value_show(key);
+                const char *near = g_ascii_strcasecmp(key, "Justification") == 0 ? "Justification"
+                                   : g_ascii_strcasecmp(key, "Expires") == 0 ? "Expires" : NULL;
+                g_autofree char *hint = near ? g_strdup_printf(" (did you mean %s=?)", near) : NULL;
+                g_ptr_array_add(c->warnings, g_strdup_printf("%s: [%s] %s=: unknown key, ignored%s", origin, group,
+                                                             shown, hint ? hint : ""));
+                return 0;
+        }
+
+        g_autofree char *just = NULL;
+        uint64_t usec = 0;
+        if (*value) {
+                if (is_just)
+                        r = validate_text(value, &just, &reason);
+                else
+                        r = berth_parse_expiry(value, &usec, &reason);
+                if (r < 0) {
+                        g_autofree char *shown = value_show(value);
+                        set_error(error, EINVAL, "%s: [%s] %s=%s: %s", origin, group, key, shown,
+                                  reason ? reason : "invalid value");
+                        return -EINVAL;
+                }
+        }
+
+        BerthException *e = (BerthException *) berth_config_find_exception(c, rule);
+        if (!e) {
+                e = g_new0(BerthException, 1);
+                e->rule = g_strdup(rule);
+                g_ptr_array_add(c->exceptions, e);
+        }
+        if (is_just) {
+                g_free(e->justification);
+                e->justification = g_steal_pointer(&just);
+        } else {
+                g_free(e->expires);
+                e->expires = *value ? g_strdup(value) : NULL;
+                e->expires_usec = usec;
+        }
+        g_free(e->file);
+        e->file = g_strdup(origin);
+
+        sources_remove(c, group, key);
+        if (*value) {
+                BerthConfigSource *s = g_new0(BerthConfigSource, 1);
+                s->section = g_strdup(group);
+                s->key = g_strdup(key);
+                s->value = g_strdup(value);
+                s->file = g_strdup(origin);
+                g_ptr_array_add(c->sources, s);
+        }
+        return 0;
+}
+
 #define OFF(f) offsetof(BerthConfig, f)
 
 static const KeyDef key_table[] = {
@@ -1366,6 +1624,14 @@ int berth_config_set(BerthConfig *c, const char *section, const char *key, const
                         k = dot + 1;
                         section = sec;
                 }
+        }
+        if (section && is_exception_group(section)) {
+                if (!g_utf8_validate(value, -1, NULL) || strpbrk(value, "\n\r")) {
+                        set_error(error, EINVAL, "%s: [%s] %s=: value is not valid UTF-8 or contains a line break",
+                                  origin, section, k);
+                        return -EINVAL;
+                }
+                return exception_apply(c, section, k, value, origin, error);
         }
         def = key_lookup(section, k);
         if (!def) {
@@ -1564,7 +1830,13 @@ int berth_config_load_data(BerthConfig *c, const char *data, gsize len, const ch
                 g_auto(GStrv) keys = g_key_file_get_keys(kf, *g, NULL, NULL);
                 g_autoptr(GHashTable) index = g_hash_table_new(g_str_hash, g_str_equal);
 
-                if (!section_known(*g)) {
+                bool exception = is_exception_group(*g);
+                if (exception) {
+                        const char *rule;
+                        r = exception_group_rule(*g, origin, &rule, error);
+                        if (r < 0)
+                                goto finish;
+                } else if (!section_known(*g)) {
                         g_autofree char *shown = value_show(*g);
                         g_ptr_array_add(c->warnings,
                                         g_strdup_printf("%s: [%s]: unknown section, ignored", origin, shown));
@@ -1594,6 +1866,12 @@ int berth_config_load_data(BerthConfig *c, const char *data, gsize len, const ch
                                         r = -EIO;
                                         goto finish;
                                 }
+                        }
+                        if (exception) {
+                                r = exception_apply(c, *g, *k, vals->pdata[i], origin, error);
+                                if (r < 0)
+                                        goto finish;
+                                continue;
                         }
                         def = key_lookup(*g, *k);
                         if (!def) {
@@ -1862,6 +2140,30 @@ int berth_config_finalize(BerthConfig *c, GError **error) {
                                                       a->protocol == IPPROTO_TCP ? "tcp" : "udp", a->host_port);
                 }
 
+        /* [Exception:RULE]: both keys required; a section emptied by drop-ins is withdrawn. */
+        for (guint i = c->exceptions->len; i > 0; i--) {
+                const BerthException *x = c->exceptions->pdata[i - 1];
+                if (!x->justification && !x->expires)
+                        g_ptr_array_remove_index(c->exceptions, i - 1);
+        }
+        for (guint i = 0; i < c->exceptions->len; i++) {
+                const BerthException *x = c->exceptions->pdata[i];
+                if (!x->justification) {
+                        set_error(error, EINVAL,
+                                  "%s: [%s%s] Justification=: missing; an exception must say why the weakening is "
+                                  "needed (e.g. Justification=debugging INC-1234)",
+                                  x->file ? x->file : origin_of(c), BERTH_EXCEPTION_SECTION_PREFIX, x->rule);
+                        return -EINVAL;
+                }
+                if (!x->expires) {
+                        set_error(error, EINVAL,
+                                  "%s: [%s%s] Expires=: missing; an exception must expire (Expires=YYYY-MM-DD, the "
+                                  "end of that day UTC)",
+                                  x->file ? x->file : origin_of(c), BERTH_EXCEPTION_SECTION_PREFIX, x->rule);
+                        return -EINVAL;
+                }
+        }
+
         /* Defaults */
         if (!c->hostname)
                 c->hostname = g_strdup(c->name);
@@ -1901,6 +2203,7 @@ BerthConfig *berth_config_new(const char *name) {
         c->ports = g_ptr_array_new_with_free_func(port_free);
         c->warnings = g_ptr_array_new_with_free_func(g_free);
         c->sources = g_ptr_array_new_with_free_func(source_free);
+        c->exceptions = g_ptr_array_new_with_free_func(exception_free_void);
         return c;
 }
 
@@ -1931,5 +2234,6 @@ void berth_config_free(BerthConfig *c) {
         g_clear_pointer(&c->ports, g_ptr_array_unref);
         g_clear_pointer(&c->warnings, g_ptr_array_unref);
         g_clear_pointer(&c->sources, g_ptr_array_unref);
+        g_clear_pointer(&c->exceptions, g_ptr_array_unref);
         g_free(c);
 }

@@ -73,6 +73,27 @@ typedef struct BerthLimits {
         char *allowed_cpus;       /* cpuset list "0-1,3", validated, may be NULL */
 } BerthLimits;
 
+/* A temporary, justified waiver of one policy rule (policy.h), written in the
+ * container's own config as
+ *
+ *     [Exception:host-pid]
+ *     Justification=debugging INC-1234
+ *     Expires=2026-12-15
+ *
+ * Both keys are required. Expires= is YYYY-MM-DD (the end of that day, UTC) or
+ * an ISO 8601 date and time with an explicit offset (2026-12-15T18:00:00+01:00,
+ * ...Z). Whether the date is too far away or already past is decided by the
+ * policy at evaluation time, not by the parser. */
+#define BERTH_EXCEPTION_SECTION_PREFIX "Exception:"
+
+typedef struct BerthException {
+        char *rule;          /* policy rule id, validated against the rule table */
+        char *justification; /* free text, non-empty */
+        char *expires;       /* Expires= as written */
+        uint64_t expires_usec; /* CLOCK_REALTIME usec: valid while now < expires_usec */
+        char *file;          /* file that last set a key of this exception */
+} BerthException;
+
 /* Where a key's effective value came from, for `berthctl cat`. */
 typedef struct BerthConfigSource {
         char *section;
@@ -135,6 +156,9 @@ typedef struct BerthConfig {
         GPtrArray *warnings;
         /* Effective key sources, BerthConfigSource*. */
         GPtrArray *sources;
+
+        /* [Exception:RULE] sections, BerthException*, one per rule, in first-seen order. */
+        GPtrArray *exceptions;
 } BerthConfig;
 
 BerthConfig *berth_config_new(const char *name);
@@ -172,6 +196,19 @@ int berth_parse_capability(const char *s, int *ret);          /* CAP_SYS_ADMIN o
 const char *berth_capability_name(int cap);
 int berth_parse_cpuset(const char *s);                         /* validate "0-3,5" */
 int berth_parse_timespan(const char *s, uint64_t *ret_usec);   /* 10s, 500ms, 1min */
+
+/* The exception for rule, or NULL. */
+const BerthException *berth_config_find_exception(const BerthConfig *c, const char *rule);
+BerthException *berth_exception_copy(const BerthException *e);
+void berth_exception_free(BerthException *e);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BerthException, berth_exception_free)
+
+/* Expires= syntax: "YYYY-MM-DD" = end of that day UTC (the next midnight UTC is
+ * returned, exclusive), or "YYYY-MM-DDTHH:MM[:SS[.frac]]" followed by "Z" or an
+ * offset "+HH:MM", "+HHMM", "+HH" (-12:00 to +14:00). The result does not depend
+ * on TZ. Years 1970..9999. Returns 0 or -EINVAL with a reason in *ret_reason
+ * (may be NULL). */
+int berth_parse_expiry(const char *s, uint64_t *ret_usec, char **ret_reason);
 
 GQuark berth_config_error_quark(void);
 #define BERTH_CONFIG_ERROR berth_config_error_quark()
