@@ -216,14 +216,14 @@ static bool tcp_once(int ns, const char *addr, unsigned port, const char *expect
  * carrier handling, which the kernel does from a workqueue). */
 static bool ping_ok(int ns, const char *addr) {
         for (int i = 0; i < 3; i++)
-                if (sh_in(ns, NULL, 0, "busybox ping -c 1 -W 1 %s >/dev/null 2>&1", addr) == 0)
+                if (sh_in(ns, NULL, 0, "busybox ping -c 1 -W 5 %s >/dev/null 2>&1", addr) == 0)
                         return true;
         return false;
 }
 
 /* Blocked: one try with a 1 s timeout must fail. */
 static bool ping_blocked(int ns, const char *addr) {
-        return sh_in(ns, NULL, 0, "busybox ping -c 1 -W 1 %s >/dev/null 2>&1", addr) != 0;
+        return sh_in(ns, NULL, 0, "busybox ping -c 1 -W 5 %s >/dev/null 2>&1", addr) != 0;
 }
 
 static bool out_has(int ns, const char *needle, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -956,7 +956,7 @@ static void test_failures(void) {
         free(err);
         CHECK(a.has_ipv6, "ipv6");
         CHECK(out_has(ns, "inet6 fd00:b:e:7::", "ip -o -6 addr show dev %s", "host0"), "ULA address");
-        CHECK(sh_in(ns, NULL, 0, "busybox ping -c 1 -W 1 fd00:b:e:7::1 >/dev/null 2>&1") == 0, "ping6 gateway");
+        CHECK(sh_in(ns, NULL, 0, "busybox ping -c 1 -W 5 fd00:b:e:7::1 >/dev/null 2>&1") == 0, "ping6 gateway");
         berth_net_teardown(net, "failct", "bt-f");
         close(ns);
         berth_net_free(net);
