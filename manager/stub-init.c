@@ -58,8 +58,9 @@ static void write_exit(int exit_fd, int code, int sig) {
         if (exit_fd < 0)
                 return;
         int n = snprintf(buf, sizeof(buf), "EXIT_CODE=%d\nEXIT_SIGNAL=%d\n", code, sig);
+        /* No fsync: the file lives under /run (a tmpfs on systemd hosts) and
+         * only has to survive a restart of berthd, not of the machine. */
         (void) !pwrite(exit_fd, buf, (size_t) n, 0);
-        (void) fsync(exit_fd);
 }
 
 _Noreturn void berth_stub_init(char **argv, char **envp, const char *cwd, int sync_fd, int exit_fd) {
