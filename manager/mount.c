@@ -8,6 +8,11 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/sched.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "mount.h"
@@ -73,9 +78,8 @@ static void fs_log(int fsfd, char *msgbuf, size_t msglen) {
 }
 
 /* Idmapped clones of the lower layers, so that files the image has as root
- * belong to the container's root. Returns "/proc/self/fd/N:..." in *ret. */
-static int idmap_lowers(BerthContainer *c, int userns_fd, GArray *fds, char **ret, char *msgbuf, size_t msglen) {
-        g_autoptr(GString) s = g_string_new(NULL);
+ * belong to the container's root. */
+static int idmap_lowers(BerthContainer *c, int userns_fd, GArray *fds, char *msgbuf, size_t msglen) {
         for (size_t i = 0; c->lower_dirs[i]; i++) {
                 struct mount_attr attr = {
                         .attr_set = MOUNT_ATTR_IDMAP,
@@ -87,9 +91,7 @@ static int idmap_lowers(BerthContainer *c, int userns_fd, GArray *fds, char **re
                 g_array_append_val(fds, fd);
                 if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
                         return FAIL(NEG_ERRNO(), "idmapping layer %s for the user namespace: %m", c->lower_dirs[i]);
-                g_string_append_printf(s, "%s/proc/self/fd/%d", i ? ":" : "", fd);
         }
-        *ret = g_string_free(g_steal_pointer(&s), FALSE);
         return 0;
 }
 
@@ -101,63 +103,28 @@ static void close_fd_array(GArray *a) {
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GArray_fds, close_fd_array)
 
-static int make_overlay(BerthContainer *c, int userns_fd, int *ret, char *msgbuf, size_t msglen) {
-        _cleanup_close_ int fsfd = -1, tmp = -1;
-        g_autoptr(GArray_fds) lower_fds = g_array_new(FALSE, FALSE, sizeof(int));
-        g_autofree char *lower = NULL;
-        g_autofree char *upper = NULL, *work = NULL;
+/* fsopen/fsconfig/fsmount of an overlay from path strings. Allocates nothing,
+ * so the overlay helper below may call it between clone and _exit. "shown" is
+ * what error messages call the lower layers. */
+static int overlay_mount(const char *lower, const char *upper, const char *work, const char *shown,
+                         int *ret, char *msgbuf, size_t msglen) {
+        _cleanup_close_ int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
         int r;
 
-        if (userns_fd >= 0) {
-                r = idmap_lowers(c, userns_fd, lower_fds, &lower, msgbuf, msglen);
-                if (r < 0)
-                        return r;
-        } else
-                lower = g_strjoinv(":", c->lower_dirs);
-
-        if (c->config->ephemeral) {
-                /* A detached tmpfs: it is referenced only by the overlay, so it
-                 * vanishes with the container's mount namespace, even if we crash. */
-                _cleanup_close_ int tfs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-                if (tfs < 0)
-                        return FAIL(NEG_ERRNO(), "fsopen(tmpfs): %m");
-                if (fsconfig(tfs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
-                    fsconfig(tfs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-                        return FAIL(NEG_ERRNO(), "ephemeral tmpfs: %m");
-                tmp = fsmount(tfs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV);
-                if (tmp < 0)
-                        return FAIL(NEG_ERRNO(), "fsmount(tmpfs): %m");
-                if (mkdirat(tmp, "upper", 0755) < 0 || mkdirat(tmp, "work", 0700) < 0)
-                        return FAIL(NEG_ERRNO(), "ephemeral upper: %m");
-                /* The root directory of the container belongs to its root. */
-                if (c->config->private_users &&
-                    fchownat(tmp, "upper", c->config->uid_shift, c->config->uid_shift, AT_SYMLINK_NOFOLLOW) < 0)
-                        return FAIL(NEG_ERRNO(), "ephemeral upper: chown: %m");
-                upper = g_strdup_printf("/proc/self/fd/%d/upper", tmp);
-                work = g_strdup_printf("/proc/self/fd/%d/work", tmp);
-        } else {
-                upper = g_strdup(c->upper_dir);
-                work = g_strdup(c->work_dir);
-        }
-
-        fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
         if (fsfd < 0)
                 return FAIL(NEG_ERRNO(), "fsopen(overlay): %m");
         if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0) {
-                g_autofree char *shown = g_strjoinv(":", c->lower_dirs);
                 r = FAIL(NEG_ERRNO(), "overlay lowerdir=%s: %m", shown);
                 fs_log(fsfd, msgbuf, msglen);
                 return r;
         }
         if (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
             fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0) {
-                r = FAIL(NEG_ERRNO(), "overlay upperdir=%s workdir=%s: %m",
-                             c->config->ephemeral ? "(ephemeral tmpfs)" : upper, work);
+                r = FAIL(NEG_ERRNO(), "overlay upperdir=%s workdir=%s: %m", upper, work);
                 fs_log(fsfd, msgbuf, msglen);
                 return r;
         }
         if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
-                g_autofree char *shown = g_strjoinv(":", c->lower_dirs);
                 r = FAIL(NEG_ERRNO(), "mounting the overlay of %s: %m", shown);
                 fs_log(fsfd, msgbuf, msglen);
                 return r;
@@ -167,6 +134,213 @@ static int make_overlay(BerthContainer *c, int userns_fd, int *ret, char *msgbuf
                 return FAIL(NEG_ERRNO(), "fsmount(overlay): %m");
         *ret = mfd;
         return 0;
+}
+
+/* Newer kernels build an overlay from layers that are detached mounts (a
+ * tmpfs upper, idmapped lowers) referenced through /proc/self/fd. Linux 6.1
+ * refuses that ("failed to clone upperpath"): overlayfs there only takes
+ * layers attached in the mounting process's namespace. Once we have seen
+ * that, we go through the helper below directly. */
+static bool overlay_needs_attached_layers;
+
+void berth_runtime_force_attached_layers(bool b) {
+        overlay_needs_attached_layers = b;
+}
+
+typedef struct HelperReply {
+        int32_t error;
+        char text[240];
+} HelperReply;
+
+/* Make the overlay in a short-lived child in a private mount namespace: it
+ * attaches the layers on a staging tmpfs (over the run dir's empty rootfs
+ * directory, in its own namespace only), mounts the overlay from those paths
+ * and passes the detached overlay back over SCM_RIGHTS. The overlay keeps
+ * private clones of its layers, so it outlives the child's namespace. */
+static int overlay_via_helper(BerthContainer *c, GArray *lower_fds, const char *shown, int *ret,
+                              char *msgbuf, size_t msglen) {
+        const char *staging = c->rootfs_dir;
+        bool eph = c->config->ephemeral;
+        g_autofree char *lower = NULL, *upper = NULL, *work = NULL;
+        char names[64][16];
+        int sp[2];
+
+        if (lower_fds->len > ELEMENTSOF(names))
+                return FAIL(-E2BIG, "too many layers for a user namespace (at most %zu)", ELEMENTSOF(names));
+        if (lower_fds->len > 0) {
+                g_autoptr(GString) l = g_string_new(NULL);
+                for (guint i = 0; i < lower_fds->len; i++) {
+                        snprintf(names[i], sizeof(names[i]), "l%u", i);
+                        g_string_append_printf(l, "%s%s/%s", i ? ":" : "", staging, names[i]);
+                }
+                lower = g_string_free(g_steal_pointer(&l), FALSE);
+        } else
+                lower = g_strjoinv(":", c->lower_dirs);
+        upper = eph ? g_strconcat(staging, "/upper", NULL) : g_strdup(c->upper_dir);
+        work = eph ? g_strconcat(staging, "/work", NULL) : g_strdup(c->work_dir);
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC, 0, sp) < 0)
+                return FAIL(NEG_ERRNO(), "socketpair: %m");
+
+        struct clone_args args = { .flags = CLONE_NEWNS, .exit_signal = SIGCHLD };
+        long pid = syscall(SYS_clone3, &args, sizeof(args));
+        if (pid < 0) {
+                int r = FAIL(NEG_ERRNO(), "cloning the overlay helper: %m");
+                close(sp[0]);
+                close(sp[1]);
+                return r;
+        }
+        if (pid == 0) {
+                HelperReply rep = {};
+                char m[240] = "";
+                int ofd = -1, r = 0;
+                int tfs = -1, tm = -1;
+
+                close(sp[0]);
+                if (mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL) < 0) {
+                        r = NEG_ERRNO();
+                        snprintf(m, sizeof(m), "overlay helper: making / private: %m");
+                } else if ((tfs = fsopen("tmpfs", FSOPEN_CLOEXEC)) < 0 ||
+                           fsconfig(tfs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
+                           fsconfig(tfs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
+                           (tm = fsmount(tfs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV)) < 0 ||
+                           move_mount(tm, "", AT_FDCWD, staging, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+                        r = NEG_ERRNO();
+                        snprintf(m, sizeof(m), "overlay helper: staging tmpfs on %s: %m", staging);
+                } else if (eph && (mkdirat(tm, "upper", 0755) < 0 || mkdirat(tm, "work", 0700) < 0 ||
+                                   (c->config->private_users &&
+                                    fchownat(tm, "upper", c->config->uid_shift, c->config->uid_shift, 0) < 0))) {
+                        r = NEG_ERRNO();
+                        snprintf(m, sizeof(m), "overlay helper: ephemeral upper: %m");
+                }
+                for (guint i = 0; r == 0 && i < lower_fds->len; i++)
+                        if (mkdirat(tm, names[i], 0755) < 0 ||
+                            move_mount(g_array_index(lower_fds, int, i), "", tm, names[i],
+                                       MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+                                r = NEG_ERRNO();
+                                snprintf(m, sizeof(m), "overlay helper: attaching layer %s: %m",
+                                         c->lower_dirs[i]);
+                        }
+                if (r == 0)
+                        r = overlay_mount(lower, upper, work, shown, &ofd, m, sizeof(m));
+
+                rep.error = -r;
+                memcpy(rep.text, m, sizeof(rep.text));
+                union {
+                        struct cmsghdr h;
+                        char buf[CMSG_SPACE(sizeof(int))];
+                } control = {};
+                struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
+                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+                if (r == 0) {
+                        mh.msg_control = &control;
+                        mh.msg_controllen = sizeof(control);
+                        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+                        cm->cmsg_level = SOL_SOCKET;
+                        cm->cmsg_type = SCM_RIGHTS;
+                        cm->cmsg_len = CMSG_LEN(sizeof(int));
+                        memcpy(CMSG_DATA(cm), &ofd, sizeof(int));
+                }
+                _exit(sendmsg(sp[1], &mh, MSG_NOSIGNAL) < 0 ? 2 : r == 0 ? 0 : 1);
+        }
+
+        close(sp[1]);
+        HelperReply rep = {};
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1,
+                .msg_control = &control, .msg_controllen = sizeof(control),
+        };
+        ssize_t k;
+        do
+                k = recvmsg(sp[0], &mh, MSG_CMSG_CLOEXEC);
+        while (k < 0 && errno == EINTR);
+        int saved = errno;
+        close(sp[0]);
+        while (waitpid((pid_t) pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        if (k != (ssize_t) sizeof(rep)) {
+                errno = saved;
+                return FAIL(k < 0 ? -saved : -EIO, "the overlay helper died");
+        }
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        if (rep.error == 0 && cm && cm->cmsg_type == SCM_RIGHTS) {
+                memcpy(ret, CMSG_DATA(cm), sizeof(int));
+                return 0;
+        }
+        rep.text[sizeof(rep.text) - 1] = 0;
+        snprintf(msgbuf, msglen, "%s", rep.text);
+        return rep.error > 0 ? -rep.error : -EIO;
+}
+
+static int make_overlay(BerthContainer *c, int userns_fd, int *ret, char *msgbuf, size_t msglen) {
+        g_autoptr(GArray_fds) lower_fds = g_array_new(FALSE, FALSE, sizeof(int));
+        g_autofree char *shown = g_strjoinv(":", c->lower_dirs);
+        int r;
+
+        if (userns_fd >= 0) {
+                r = idmap_lowers(c, userns_fd, lower_fds, msgbuf, msglen);
+                if (r < 0)
+                        return r;
+        }
+
+        /* Plain directories on the host: nothing detached is involved. */
+        if (!c->config->ephemeral && userns_fd < 0)
+                return overlay_mount(shown, c->upper_dir, c->work_dir, shown, ret, msgbuf, msglen);
+
+        if (!overlay_needs_attached_layers) {
+                _cleanup_close_ int tmp = -1;
+                g_autofree char *lower = NULL, *upper = NULL, *work = NULL;
+
+                if (lower_fds->len > 0) {
+                        g_autoptr(GString) l = g_string_new(NULL);
+                        for (guint i = 0; i < lower_fds->len; i++)
+                                g_string_append_printf(l, "%s/proc/self/fd/%d", i ? ":" : "",
+                                                       g_array_index(lower_fds, int, i));
+                        lower = g_string_free(g_steal_pointer(&l), FALSE);
+                } else
+                        lower = g_strdup(shown);
+
+                if (c->config->ephemeral) {
+                        /* A detached tmpfs: it is referenced only by the overlay, so it
+                         * vanishes with the container's mount namespace, even if we crash. */
+                        _cleanup_close_ int tfs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+                        if (tfs < 0)
+                                return FAIL(NEG_ERRNO(), "fsopen(tmpfs): %m");
+                        if (fsconfig(tfs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
+                            fsconfig(tfs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                                return FAIL(NEG_ERRNO(), "ephemeral tmpfs: %m");
+                        tmp = fsmount(tfs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV);
+                        if (tmp < 0)
+                                return FAIL(NEG_ERRNO(), "fsmount(tmpfs): %m");
+                        if (mkdirat(tmp, "upper", 0755) < 0 || mkdirat(tmp, "work", 0700) < 0)
+                                return FAIL(NEG_ERRNO(), "ephemeral upper: %m");
+                        /* The root directory of the container belongs to its root. */
+                        if (c->config->private_users &&
+                            fchownat(tmp, "upper", c->config->uid_shift, c->config->uid_shift, AT_SYMLINK_NOFOLLOW) < 0)
+                                return FAIL(NEG_ERRNO(), "ephemeral upper: chown: %m");
+                        upper = g_strdup_printf("/proc/self/fd/%d/upper", tmp);
+                        work = g_strdup_printf("/proc/self/fd/%d/work", tmp);
+                } else {
+                        upper = g_strdup(c->upper_dir);
+                        work = g_strdup(c->work_dir);
+                }
+                r = overlay_mount(lower, upper, work, shown, ret, msgbuf, msglen);
+                if (r != -EINVAL)
+                        return r;
+                /* Maybe a kernel that wants attached layers: try that before giving up. */
+                overlay_needs_attached_layers = true;
+        }
+
+        msgbuf[0] = 0;
+        r = overlay_via_helper(c, lower_fds, shown, ret, msgbuf, msglen);
+        if (r == -EINVAL && msgbuf[0] == 0)
+                snprintf(msgbuf, msglen, "mounting the overlay of %s: %s", shown, strerror(-r));
+        return r;
 }
 
 static int clone_bind_source(const char *source, bool read_only, int *ret, char *msgbuf, size_t msglen) {

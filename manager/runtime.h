@@ -106,6 +106,11 @@ void berth_container_free(BerthContainer *c);
 int berth_container_run(BerthConfig *config, const char *run_dir_base, const char *state_dir_base,
                         BerthExit *ret, char **ret_error_message);
 
+/* Build overlays the way Linux < 6.x needs (layers attached in a private
+ * mount namespace of a helper) even where detached layers would do; chosen
+ * automatically after the first refusal. For tests. */
+void berth_runtime_force_attached_layers(bool b);
+
 /* Seccomp (seccomp.c): the default deny filter plus the config's changes,
  * compiled with libseccomp once per distinct (allow, deny) set and cached as
  * BPF for the life of the process. */

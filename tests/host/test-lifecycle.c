@@ -115,6 +115,28 @@ static void test_exit_and_signal(void) {
         g_assert_cmpint(ex.signal, ==, SIGKILL);
 }
 
+/* The overlay path Linux 6.1 needs: ephemeral upper and idmapped lowers
+ * attached in a helper's private mount namespace. */
+static void test_attached_layers(void) {
+        const char *const eph[] = { "Container", "Command", "/bin/sh -c 'touch /new && test -f /etc/passwd'", NULL };
+        const char *const userns[] = {
+                "Container", "Command", "/bin/sh -c 'touch /new && test \"$(stat -c %u /bin/busybox)\" = 0'",
+                "Security", "PrivateUsers", "700000:65536", NULL };
+        g_autoptr(BerthConfig) a = make_config("att1", eph);
+        g_autoptr(BerthConfig) u = make_config("att2", userns);
+        Baseline b = baseline();
+        BerthExit ex = {};
+        g_autofree char *msg = NULL, *msg2 = NULL;
+
+        berth_runtime_force_attached_layers(true);
+        g_assert_cmpint(berth_container_run(a, run_base, state_base, &ex, &msg), ==, 0);
+        g_assert_cmpint(ex.code, ==, 0);
+        g_assert_cmpint(berth_container_run(u, run_base, state_base, &ex, &msg2), ==, 0);
+        g_assert_cmpint(ex.code, ==, 0);
+        berth_runtime_force_attached_layers(false);
+        assert_clean(&b);
+}
+
 static void test_abandon_after_new(void) {
         g_autoptr(BerthConfig) cfg = make_config("ab1", NULL);
         Baseline b = baseline();
@@ -258,6 +280,7 @@ int main(int argc, char **argv) {
 
         g_test_add_func("/lifecycle/repeated-runs", test_repeated_runs);
         g_test_add_func("/lifecycle/exit-and-signal", test_exit_and_signal);
+        g_test_add_func("/lifecycle/attached-layers", test_attached_layers);
         g_test_add_func("/lifecycle/abandon-after-new", test_abandon_after_new);
         g_test_add_func("/lifecycle/abandon-after-clone", test_abandon_after_clone);
         g_test_add_func("/lifecycle/abandon-running", test_abandon_running);
