@@ -56,6 +56,8 @@ int main(int argc, char **argv) {
         bool print_exit = false;
         int c, r;
 
+        berth_runtime_set_argv(argc, argv);
+
         while ((c = getopt_long(argc, argv, "+c:f:p:h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'c': config_dir = optarg; break;

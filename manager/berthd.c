@@ -75,6 +75,8 @@ int main(int argc, char *argv[]) {
         sigset_t mask;
         int r;
 
+        berth_runtime_set_argv(argc, argv);
+
         if (argc > 1 && strcmp(argv[1], "--version") == 0) {
                 printf("berthd %s\n", "0.1");
                 return 0;

@@ -168,6 +168,33 @@ fail:
         return r;
 }
 
+/* The argv area of the process, so that the container's PID 1 (a copy of
+ * this process) can show up as "berth-init" rather than as the daemon. */
+static char *argv_area;
+static size_t argv_area_len;
+
+void berth_runtime_set_argv(int argc, char **argv) {
+        if (argc <= 0 || !argv || !argv[0])
+                return;
+        char *end = argv[0] + strlen(argv[0]);
+        for (int i = 1; i < argc; i++)
+                if (argv[i] == end + 1)
+                        end = argv[i] + strlen(argv[i]);
+        argv_area = argv[0];
+        argv_area_len = (size_t) (end - argv[0]);
+}
+
+static void rename_process(const char *name) {
+        (void) prctl(PR_SET_NAME, name);
+        if (!argv_area || argv_area_len == 0)
+                return;
+        size_t n = strlen(name);
+        if (n > argv_area_len)
+                n = argv_area_len;
+        memset(argv_area, 0, argv_area_len);
+        memcpy(argv_area, name, n);
+}
+
 /* ---- the child ---- */
 
 static int move_stdio(BerthContainer *c) {
@@ -342,6 +369,7 @@ static _Noreturn void child_main(BerthContainer *c, int sync_fd, const BerthSecc
 
         if (cfg->boot)
                 berth_exec_payload(argv, envp, cwd, sync_fd);
+        rename_process("berth-init");
         berth_stub_init(argv, envp, cwd, sync_fd, c->exit_fd);
 }
 

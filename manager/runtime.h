@@ -106,6 +106,11 @@ void berth_container_free(BerthContainer *c);
 int berth_container_run(BerthConfig *config, const char *run_dir_base, const char *state_dir_base,
                         BerthExit *ret, char **ret_error_message);
 
+/* Give the runtime the process's argv, so the stub init of each container
+ * (a copy of this process) rewrites it and shows up as "berth-init" in ps,
+ * systemctl status and machinectl status. Call once from main(). */
+void berth_runtime_set_argv(int argc, char **argv);
+
 /* Build overlays the way Linux < 6.x needs (layers attached in a private
  * mount namespace of a helper) even where detached layers would do; chosen
  * automatically after the first refusal. For tests. */

@@ -81,7 +81,6 @@ _Noreturn void berth_stub_init(char **argv, char **envp, const char *cwd, int sy
         struct sigaction chld = { .sa_handler = noop_handler, .sa_flags = SA_NOCLDSTOP };
         sigaction(SIGCHLD, &chld, NULL);
         prctl(PR_SET_CHILD_SUBREAPER, 1);
-        prctl(PR_SET_NAME, "berth-init");
 
         if (pipe2(errpipe, O_CLOEXEC) < 0) {
                 berth_sync_send(sync_fd, BERTH_SYNC_ERROR, errno, "pipe2 in the stub init");
