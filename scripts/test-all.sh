@@ -16,6 +16,30 @@ fi
 
 ./scripts/install-deps.sh
 
+# One closing line for every meson test run below, also when one fails.
+summary() {
+        python3 - build/meson-logs/tier-*.json build-asan/meson-logs/tier-*.json <<'PY'
+import json, sys
+ok = bad = 0
+for path in sys.argv[1:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        r = json.loads(line).get("result")
+        if r in ("OK", "EXPECTEDFAIL"):
+            ok += 1
+        elif r in ("FAIL", "ERROR", "TIMEOUT", "UNEXPECTEDPASS", "SKIP"):
+            bad += 1
+print("%d passed, %d failed" % (ok, bad))
+# A skipped test counts as failed: no tier may be skipped here.
+sys.exit(1 if bad else 0)
+PY
+}
+rm -f build/meson-logs/tier-*.json build-asan/meson-logs/tier-*.json
+trap 'summary || exit 1' EXIT
+
 setup() {
         local dir=$1; shift
         if [ -f "$dir/build.ninja" ]; then
@@ -27,11 +51,11 @@ setup() {
 
 setup build
 ninja -C build
-meson test -C build --print-errorlogs --suite unit --suite host
+meson test -C build --print-errorlogs --logbase tier-unit-host --suite unit --suite host
 
 setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
 ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-        meson test -C build-asan --print-errorlogs --suite unit --suite host
+        meson test -C build-asan --print-errorlogs --logbase tier-unit-host --suite unit --suite host
 
-meson test -C build --print-errorlogs --suite system --suite vm
+meson test -C build --print-errorlogs --logbase tier-system-vm --suite system --suite vm
