@@ -16,8 +16,8 @@ _berthctl() {
         local cur prev words cword
         _init_completion -n = || return
 
-        local verbs="list status show start stop restart kill enable disable run exec shell logs set-property inspect cat help"
-        local global_opts="-h --help --version -H --host --json= --no-pager --no-legend -q --quiet"
+        local verbs="list status show start stop restart kill enable disable run exec shell logs set-property inspect cat audit help"
+        local global_opts="-h --help --version -H --host --json --json= --no-pager --no-legend -q --quiet"
         local i verb= __berthctl_host=
 
         for ((i = 1; i < cword; i++)); do
@@ -44,10 +44,24 @@ _berthctl() {
                 -D|--directory|--layer|--upper|--config-dir)
                         _filedir -d
                         return ;;
+                --config)
+                        _filedir conf
+                        return ;;
+                --policy)
+                        _filedir
+                        return ;;
                 -u|--user|-w|--workdir|-E|--setenv|-n|--lines|-S|--since|-p|--property)
                         return ;;
         esac
         case $cur in
+                --config=*)
+                        cur=${cur#--config=}
+                        _filedir conf
+                        return ;;
+                --policy=*)
+                        cur=${cur#--policy=}
+                        _filedir
+                        return ;;
                 --json=*)
                         COMPREPLY=($(compgen -W "pretty short off" -- "${cur#--json=}"))
                         return ;;
@@ -81,6 +95,7 @@ _berthctl() {
                 set-property) opts="--runtime"; names=all ;;
                 inspect) opts="--json="; names=running ;;
                 cat) opts="--config-dir --json="; names=all ;;
+                audit) opts="-a --all --config --config= --policy --policy= --config-dir --json --json= -q --quiet --no-legend"; names=running ;;
                 exec|shell) opts="-t --tty -T --no-tty -u --user -w --workdir -E --setenv"; names=running ;;
                 run) opts="-D --directory --layer --upper --read-only --bind= --bind-ro= --tmpfs= -E --setenv -u --user -w --workdir --hostname= --boot --description= --memory-max= --memory-high= --cpu-quota= --cpu-weight= --io-weight= --tasks-max= --allowed-cpus= --network= --port= --capability= --drop-capability= --private-users= -p --property --wait -f --follow -q --quiet" ;;
                 help) COMPREPLY=($(compgen -W "$verbs" -- "$cur")); return ;;

@@ -1184,6 +1184,53 @@ static const Verb verbs[] = {
           "     --json=MODE      Print the files, keys and warnings as JSON\n\n"
           "Reads the local configuration; exits 5 if NAME.conf does not exist and 6 if\n"
           "it is invalid." },
+        { "audit", 0, -1, verb_audit, "audit [NAME... | --all] [--config=FILE...] [--policy=FILE] [--json]",
+          "Check containers against the host's guardrail policy (/etc/berth/policy.conf,\n"
+          "or the built-in restricted profile when it does not exist): every weakening of\n"
+          "isolation (host namespaces, dangerous or added capabilities, seccomp off or\n"
+          "syscalls re-allowed, no_new_privs off, sensitive or writable binds, device\n"
+          "nodes, missing MemoryMax= or TasksMax=) is a finding with the severity the\n"
+          "profile gives its rule, unless an [Exception:RULE] section with a\n"
+          "Justification= and an Expires= not yet past waives it (then it is info).\n"
+          "Exceptions that expire within 7 days, exceptions that waive nothing and keys\n"
+          "the parser ignored are warnings; a config that does not load is an error.\n\n"
+          "  --config=FILE       Lint FILE and its FILE.d/*.conf drop-ins (repeatable).\n"
+          "                      The file need not be installed, so a repository of\n"
+          "                      configs can be checked before deployment (CI gate);\n"
+          "                      the container name is FILE's name without .conf, and\n"
+          "                      bind sources are judged by their path only, without\n"
+          "                      resolving them on this host.\n"
+          "  NAME...             Audit running containers: their configuration in\n"
+          "                      /etc/berth/containers (--config-dir=DIR), evaluated as\n"
+          "                      at start, and drift: the kernel's view of PID 1 (its\n"
+          "                      namespace inodes against the host's, CapEff and CapBnd,\n"
+          "                      seccomp mode, NoNewPrivs, and the host paths mounted in\n"
+          "                      it) compared with what the configuration says. Drift\n"
+          "                      (rules drift-*) is always an error: the container is\n"
+          "                      weaker than its configuration, e.g. its config was\n"
+          "                      tightened while it ran, or something joined it to a\n"
+          "                      host namespace.\n"
+          "  -a --all            Audit every running container\n"
+          "     --policy=FILE    Use FILE as the host policy instead of\n"
+          "                      /etc/berth/policy.conf (e.g. the production policy in CI)\n"
+          "     --config-dir=DIR Read running containers' configs from DIR\n"
+          "     --json[=MODE]    Print a JSON object: policy, profile, targets (each with\n"
+          "                      the indices of its findings), findings (rule, severity,\n"
+          "                      rule_severity, container, file, section, key, value,\n"
+          "                      message, fix, drift, waived_by, rejected_exception),\n"
+          "                      errors, warnings, info, exit_code. MODE is pretty\n"
+          "                      (default) or short\n"
+          "  -q --quiet          Do not list waived (info) findings\n"
+          "     --no-legend      Omit the summary line\n\n"
+          "Each finding names its rule, the file, section, key and value that caused it,\n"
+          "its severity, what the weakening allows and how to fix it.\n\n"
+          "Exit status: 0 clean (info findings at most), 1 warnings only, 2 errors.\n"
+          "When a target cannot be audited: 3 (or more) in any case, 4 access denied or\n"
+          "no such container, 5 config file missing (e.g. a transient container), 6\n"
+          "invalid host policy or config, 7 container not running. Invalid arguments exit\n"
+          "2 with a message on stderr.\n\n"
+          "Drift detection reads /proc of the container's PID 1: local host only, as\n"
+          "root. Transient containers (berthctl run) have no config and are not audited." },
         { "help", 0, 1, verb_help, "help [VERB]", "Show help for berthctl or one verb." },
 };
 
@@ -1210,7 +1257,7 @@ static void help(void) {
                "  -h --help              Show this help, or with a COMMAND, its help\n"
                "     --version           Show the version\n"
                "  -H --host=[USER@]HOST  Operate on a remote host (over SSH)\n"
-               "     --json=pretty|short|off  JSON output for read commands\n"
+               "     --json[=pretty|short|off]  JSON output for read commands (bare: pretty)\n"
                "     --no-pager          Do not pipe output into a pager\n"
                "     --no-legend         Do not print headers and footers\n"
                "  -q --quiet             Suppress informational messages\n"
@@ -1274,13 +1321,15 @@ enum {
         ARG_DROP_CAPABILITY,
         ARG_PRIVATE_USERS,
         ARG_WAIT,
+        ARG_CONFIG,
+        ARG_POLICY,
 };
 
 static const struct option options[] = {
         { "help",            no_argument,       NULL, 'h' },
         { "version",         no_argument,       NULL, ARG_VERSION },
         { "host",            required_argument, NULL, 'H' },
-        { "json",            required_argument, NULL, ARG_JSON },
+        { "json",            optional_argument, NULL, ARG_JSON },
         { "no-pager",        no_argument,       NULL, ARG_NO_PAGER },
         { "no-legend",       no_argument,       NULL, ARG_NO_LEGEND },
         { "quiet",           no_argument,       NULL, 'q' },
@@ -1327,6 +1376,8 @@ static const struct option options[] = {
         { "drop-capability", required_argument, NULL, ARG_DROP_CAPABILITY },
         { "private-users",   required_argument, NULL, ARG_PRIVATE_USERS },
         { "wait",            no_argument,       NULL, ARG_WAIT },
+        { "config",          required_argument, NULL, ARG_CONFIG },
+        { "policy",          required_argument, NULL, ARG_POLICY },
         {}
 };
 
@@ -1350,7 +1401,8 @@ static int parse_one(int c, bool *show_help) {
                 arg.host = optarg;
                 break;
         case ARG_JSON:
-                if (json_format_from_string(optarg, &arg.json) < 0) {
+                /* A bare --json means pretty. */
+                if (json_format_from_string(optarg ?: "pretty", &arg.json) < 0) {
                         fprintf(stderr, "Invalid --json= mode: %s (pretty, short or off)\n", optarg);
                         return EXIT_INVALID_ARGS;
                 }
@@ -1449,6 +1501,8 @@ static int parse_one(int c, bool *show_help) {
         case ARG_DROP_CAPABILITY: run_prop("Security.DropCapability", optarg); break;
         case ARG_PRIVATE_USERS: run_prop("Security.PrivateUsers", optarg); break;
         case ARG_WAIT: arg.wait = true; break;
+        case ARG_CONFIG: g_ptr_array_add(arg.audit_configs, g_strdup(optarg)); break;
+        case ARG_POLICY: arg.policy = optarg; break;
         case '?':
                 return EXIT_INVALID_ARGS;
         default:
@@ -1467,6 +1521,7 @@ int main(int argc, char **argv) {
         props_list = g_ptr_array_new_with_free_func(g_free);
         env_list = g_ptr_array_new_with_free_func(g_free);
         arg.run_props = g_ptr_array_new_with_free_func(g_free);
+        arg.audit_configs = g_ptr_array_new_with_free_func(g_free);
 
         /* Options before the verb. */
         while ((c = getopt_long(argc, argv, "+hH:qalp:s:fn:S:o:tTu:w:E:D:", options, NULL)) >= 0) {

@@ -65,6 +65,9 @@ typedef struct Args {
         GPtrArray *run_props;      /* char* "Section.Key=value" */
         bool wait;
         bool full;                 /* -l: do not ellipsize */
+        /* audit */
+        GPtrArray *audit_configs;  /* char*, --config=FILE */
+        const char *policy;        /* --policy=FILE, NULL = /etc/berth/policy.conf */
 } Args;
 
 extern Args arg;
@@ -138,6 +141,7 @@ int verb_inspect(int argc, char **argv);
 int verb_logs(int argc, char **argv);
 int show_journal(const char *name, int64_t lines, bool follow, const char *since, const char *output);
 int verb_cat(int argc, char **argv);
+int verb_audit(int argc, char **argv);
 
 /* run -f: the container's output, from the end of the journal on. */
 typedef struct sd_journal sd_journal;

@@ -390,9 +390,9 @@ char *format_timespan(uint64_t usec) {
         int parts = 0;
 
         if (usec == UINT64_MAX)
-                return g_string_free(s, FALSE), g_strdup("infinity");
+                return g_string_free(s, TRUE), g_strdup("infinity");
         if (usec == 0)
-                return g_string_free(s, FALSE), g_strdup("0s");
+                return g_string_free(s, TRUE), g_strdup("0s");
         for (size_t i = 0; i < G_N_ELEMENTS(table) && usec > 0 && parts < 2; i++) {
                 if (usec < table[i].usec)
                         continue;

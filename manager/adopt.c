@@ -80,6 +80,15 @@ int adopt_save_state(Container *c, const char *phase) {
         g_key_file_set_uint64(kf, STATE_GROUP, "TasksMax", c->limits.tasks_max);
         g_key_file_set_uint64(kf, STATE_GROUP, "IOWeight", c->limits.io_weight);
         g_key_file_set_string(kf, STATE_GROUP, "AllowedCPUs", c->limits.allowed_cpus ?: "");
+        /* The guardrail exceptions this run started with (Exceptions property). */
+        for (guint i = 0; c->waivers && i < c->waivers->len; i++) {
+                const BerthException *x = c->waivers->pdata[i];
+                g_autofree char *group = g_strconcat(BERTH_EXCEPTION_SECTION_PREFIX, x->rule, NULL);
+                g_key_file_set_string(kf, group, "Justification", x->justification ?: "");
+                g_key_file_set_string(kf, group, "Expires", x->expires ?: "");
+                g_key_file_set_uint64(kf, group, "ExpiresUSec", x->expires_usec);
+                g_key_file_set_string(kf, group, "File", x->file ?: "");
+        }
 
         if (g_mkdir_with_parents(dir, 0700) < 0)
                 return log_container(c, LOG_WARNING, errno, "Failed to create %s", dir);
@@ -87,6 +96,33 @@ int adopt_save_state(Container *c, const char *phase) {
         if (!g_file_set_contents_full(path, data, len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &gerr))
                 return log_container(c, LOG_WARNING, EIO, "Failed to write %s: %s", path, gerr->message);
         return 0;
+}
+
+/* The [Exception:RULE] groups adopt_save_state() wrote. */
+static void adopt_load_waivers(Container *c, GKeyFile *kf) {
+        g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+        GPtrArray *w = NULL;
+
+        for (char **g = groups; g && *g; g++) {
+                if (!g_str_has_prefix(*g, BERTH_EXCEPTION_SECTION_PREFIX))
+                        continue;
+                BerthException *x = g_new0(BerthException, 1);
+                x->rule = g_strdup(*g + strlen(BERTH_EXCEPTION_SECTION_PREFIX));
+                x->justification = g_key_file_get_string(kf, *g, "Justification", NULL);
+                x->expires = g_key_file_get_string(kf, *g, "Expires", NULL);
+                x->expires_usec = g_key_file_get_uint64(kf, *g, "ExpiresUSec", NULL);
+                x->file = g_key_file_get_string(kf, *g, "File", NULL);
+                if (!w)
+                        w = g_ptr_array_new_with_free_func((GDestroyNotify) berth_exception_free);
+                g_ptr_array_add(w, x);
+        }
+        if (!w)
+                return;
+        g_free(c->exceptions);
+        c->exceptions = berth_waivers_to_string(w);
+        if (c->waivers)
+                g_ptr_array_unref(c->waivers);
+        c->waivers = w;
 }
 
 /* Remove a directory tree we own below /run/berth, never crossing into
@@ -255,6 +291,7 @@ static void adopt_one(Manager *m, const char *name) {
 
         if (!c->transient && berth_config_load(m->config_dir, name, &cfg, NULL) >= 0)
                 c->config = g_steal_pointer(&cfg);
+        adopt_load_waivers(c, kf);
 
         fd = pidfd_open_checked(pid, starttime);
         if (fd >= 0 && !cgroup_matches(pid, c->scope)) {

@@ -113,6 +113,7 @@ struct Container {
         char *network;             /* network name when attached (Mode=bridge) */
         char *address;             /* container address, for logs */
         char *exceptions;          /* guardrail exceptions in use this run, for the journal */
+        GPtrArray *waivers;        /* BerthException*, the same, for the Exceptions property */
 
         GPtrArray *pending_start;  /* sd_bus_message*, replied when running or failed */
         GPtrArray *pending_stop;   /* sd_bus_message*, replied when exited */
@@ -202,6 +203,9 @@ int proc_get_starttime(pid_t pid, uint64_t *ret);
 int log_container_full(const Container *c, int priority, int error, const char *message_id,
                        const char *format, ...) __attribute__((format(printf, 5, 6)));
 #define log_container(c, prio, err, ...) log_container_full(c, prio, err, NULL, __VA_ARGS__)
+/* The same with extra journal fields ("KEY=value", NULL-terminated, may be NULL). */
+int log_container_fields(const Container *c, int priority, int error, const char *message_id, char **fields,
+                         const char *format, ...) __attribute__((format(printf, 6, 7)));
 #define log_daemon(prio, err, ...) log_container_full(NULL, prio, err, NULL, __VA_ARGS__)
 
 /* small helpers (registry.c) */

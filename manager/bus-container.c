@@ -8,7 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit-kernel.h"
 #include "berthd.h"
+
+_Static_assert(BERTH_NS_MOUNT == 1 << NS_MNT && BERTH_NS_CGROUP == 1 << NS_CGROUP && BERTH_NS_USER == 1 << NS_USER,
+               "BerthNamespace bits follow ContainerNsType");
 
 int bus_container_path(const char *name, char **ret) {
         char *p = NULL;
@@ -154,13 +158,35 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
                 return sd_bus_message_close_container(reply);
         }
         if (IS("SharedNamespaces")) {
+                /* Read from the kernel now (the leader's ns links against PID 1's
+                 * and berthd's). "user" is listed only when the config asks for a
+                 * user namespace: without PrivateUsers= sharing the host's is the
+                 * documented default (rule no-userns), not a weakening. */
+                unsigned mask = 0;
                 r = sd_bus_message_open_container(reply, 'a', "s");
                 if (r < 0)
                         return r;
-                for (int i = 0; c->live && i < _NS_MAX; i++) {
-                        if (c->ns_inode[i] == 0 || !c->ns_shared[i])
-                                continue;
-                        r = sd_bus_message_append(reply, "s", container_ns_name(i));
+                if (c->live && c->leader > 0 && berth_kernel_shared_namespaces(c->leader, &mask) >= 0) {
+                        if (!c->config || !c->config->private_users)
+                                mask &= ~(unsigned) BERTH_NS_USER;
+                        /* BerthNamespace bits are in ContainerNsType order; kernel names ("mnt"). */
+                        for (int i = 0; i < _NS_MAX; i++) {
+                                if (!(mask & (1u << i)))
+                                        continue;
+                                r = sd_bus_message_append(reply, "s", container_ns_name(i));
+                                if (r < 0)
+                                        return r;
+                        }
+                }
+                return sd_bus_message_close_container(reply);
+        }
+        if (IS("Exceptions")) {
+                r = sd_bus_message_open_container(reply, 'a', "(sst)");
+                if (r < 0)
+                        return r;
+                for (guint i = 0; c->live && c->waivers && i < c->waivers->len; i++) {
+                        const BerthException *x = c->waivers->pdata[i];
+                        r = sd_bus_message_append(reply, "(sst)", x->rule, x->justification ?: "", x->expires_usec);
                         if (r < 0)
                                 return r;
                 }
@@ -265,6 +291,7 @@ static const sd_bus_vtable container_vtable[] = {
         PROP("AllowedCPUs", "s"),
         PROP("Namespaces", "a(stb)"),
         PROP("SharedNamespaces", "as"),
+        PROP("Exceptions", "a(sst)"),
         SD_BUS_METHOD("Stop", "", "", method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Kill", "si", SD_BUS_PARAM(whom) SD_BUS_PARAM(signal), "", ,
                                  method_kill, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -24,22 +24,45 @@ static bool log_to_stderr(void) {
         return cached;
 }
 
+static int log_container_va(const Container *c, int priority, int error, const char *message_id, char **fields,
+                            const char *format, va_list ap) G_GNUC_PRINTF(6, 0);
+
 int log_container_full(const Container *c, int priority, int error, const char *message_id,
                        const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = log_container_va(c, priority, error, message_id, NULL, format, ap);
+        va_end(ap);
+        return r;
+}
+
+int log_container_fields(const Container *c, int priority, int error, const char *message_id, char **fields,
+                         const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = log_container_va(c, priority, error, message_id, fields, format, ap);
+        va_end(ap);
+        return r;
+}
+
+static int log_container_va(const Container *c, int priority, int error, const char *message_id, char **fields,
+                            const char *format, va_list ap) {
         g_autofree char *text = NULL, *f_msg = NULL, *f_prio = NULL, *f_name = NULL,
                         *f_errno = NULL, *f_id = NULL, *f_unit = NULL, *f_scope = NULL;
-        struct iovec iov[8];
+        g_autofree struct iovec *iov = NULL;
         size_t n = 0;
-        va_list ap;
         int saved_errno = errno;
         bool error_in_text = false;
 
         if (error < 0)
                 error = -error;
 
-        va_start(ap, format);
         text = g_strdup_vprintf(format, ap);
-        va_end(ap);
+        iov = g_new0(struct iovec, 8 + (fields ? g_strv_length(fields) : 0));
 
         /* Runtime messages often end in the error text already. */
         if (error && g_str_has_suffix(text, strerror(error)))
@@ -75,6 +98,9 @@ int log_container_full(const Container *c, int priority, int error, const char *
                 f_id = g_strdup_printf("MESSAGE_ID=%s", message_id);
                 iov[n++] = (struct iovec) { f_id, strlen(f_id) };
         }
+
+        for (char **f = fields; f && *f; f++)
+                iov[n++] = (struct iovec) { *f, strlen(*f) };
 
         if (log_to_stderr() || sd_journal_sendv(iov, n) < 0)
                 fprintf(stderr, "<%d>%s\n", priority, f_msg + strlen("MESSAGE="));

@@ -148,6 +148,8 @@ void container_free(Container *c) {
         g_free(c->network);
         g_free(c->address);
         g_free(c->exceptions);
+        if (c->waivers)
+                g_ptr_array_unref(c->waivers);
         g_free(c->memory_events);
         g_free(c->root_directory);
         g_free(c->upper_directory);
@@ -445,9 +447,17 @@ static int container_process_ready(Container *c) {
         (void) adopt_save_state(c, "running");
         log_container_full(c, LOG_INFO, 0, BERTH_MESSAGE_STARTED, "Container started (PID %d, %s)",
                            (int) c->leader, c->scope);
-        if (c->exceptions)
-                log_container_full(c, LOG_NOTICE, 0, BERTH_MESSAGE_STARTED_WITH_EXCEPTIONS_STR,
-                                   "Container started with guardrail exceptions: %s", c->exceptions);
+        if (c->exceptions && c->waivers) {
+                g_autoptr(GString) rules = g_string_new(NULL);
+                for (guint i = 0; i < c->waivers->len; i++)
+                        g_string_append_printf(rules, "%s%s", i ? " " : "",
+                                               ((const BerthException *) c->waivers->pdata[i])->rule);
+                g_autofree char *f_rules = g_strdup_printf("BERTH_RULES=%s", rules->str);
+                g_autofree char *f_exc = g_strdup_printf("BERTH_EXCEPTIONS=%s", c->exceptions);
+                char *fields[] = { f_rules, f_exc, NULL };
+                log_container_fields(c, LOG_NOTICE, 0, BERTH_MESSAGE_STARTED_WITH_EXCEPTIONS_STR, fields,
+                                     "Container started with guardrail exceptions: %s", c->exceptions);
+        }
 
         container_set_state(c, CONTAINER_RUNNING, "started");
         for (guint i = 0; i < c->pending_start->len; i++)
@@ -630,23 +640,55 @@ static void container_net_hosts_update(Container *c, const struct in_addr *addre
 }
 
 /* Guardrails: refuse a start the host policy forbids (unwaived errors), log
- * weakenings that are only warnings, remember the exceptions in use. */
+ * weakenings that are only warnings, remember the exceptions in use. The
+ * policy always applies: without /etc/berth/policy.conf it is the built-in
+ * restricted profile. */
+static void container_set_waivers(Container *c, GPtrArray *waivers) {
+        g_clear_pointer(&c->exceptions, g_free);
+        g_clear_pointer(&c->waivers, g_ptr_array_unref);
+        if (waivers && waivers->len > 0) {
+                c->exceptions = berth_waivers_to_string(waivers);
+                c->waivers = g_ptr_array_ref(waivers);
+        }
+}
+
+/* One journal entry per exception that was not honoured (expired, too far
+ * away, or not accepted at all), naming it, its file and its expiry. */
+static void log_rejected_exceptions(Container *c, const GPtrArray *findings) {
+        g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+
+        for (guint i = 0; i < findings->len; i++) {
+                const BerthFinding *f = findings->pdata[i];
+                const BerthException *x = f->rejected_exception;
+                if (!x || f->severity != BERTH_SEVERITY_ERROR || g_hash_table_contains(seen, x->rule))
+                        continue;
+                g_hash_table_add(seen, x->rule);
+                g_autofree char *when = berth_format_timestamp_utc(x->expires_usec);
+                g_autofree char *f_rule = g_strdup_printf("BERTH_RULE=%s", x->rule);
+                g_autofree char *f_exp = g_strdup_printf("BERTH_EXCEPTION_EXPIRES=%s", x->expires);
+                g_autofree char *f_file = g_strdup_printf("BERTH_EXCEPTION_FILE=%s", x->file ?: "");
+                char *fields[] = { f_rule, f_exp, f_file, NULL };
+                bool expired = now_realtime_usec() >= x->expires_usec;
+
+                log_container_fields(c, LOG_ERR, 0, NULL, fields,
+                                     "Exception [%s%s] in %s (\"%s\") %s %s (Expires=%s); start refused: %s",
+                                     BERTH_EXCEPTION_SECTION_PREFIX, x->rule, x->file ?: "?", x->justification,
+                                     expired ? "expired on" : "not accepted, it expires on", when, x->expires,
+                                     f->message);
+        }
+}
+
 static int container_check_policy(Container *c, sd_bus_error *error) {
         g_autoptr(BerthPolicy) policy = NULL;
         g_autoptr(GPtrArray) findings = NULL;
         g_autoptr(GPtrArray) waivers = NULL;
         g_autoptr(GString) warned = g_string_new(NULL);
+        g_autoptr(GString) refused = g_string_new(NULL);
         g_autoptr(GError) gerr = NULL;
         uint64_t now = now_realtime_usec();
         int r;
 
-        g_clear_pointer(&c->exceptions, g_free);
-        /* Integration step: guardrails are enforced once the host has a policy
-         * file (or BERTH_POLICY names one). Without it the built-in restricted
-         * profile would refuse containers other tests start on purpose; the lead
-         * decides when the built-in default becomes enforcing. */
-        if (!c->manager->policy_path && access(BERTH_POLICY_PATH, F_OK) < 0)
-                return 0;
+        container_set_waivers(c, NULL);
         r = berth_policy_load(c->manager->policy_path, &policy, &gerr);
         if (r < 0) {
                 log_container(c, LOG_ERR, r, "Cannot load the host policy, refusing to start: %s",
@@ -662,8 +704,19 @@ static int container_check_policy(Container *c, sd_bus_error *error) {
         }
         if (berth_findings_refuse_start(findings)) {
                 g_autofree char *msg = berth_policy_format_refusal(policy, c->config, findings, now);
-                log_container_full(c, LOG_ERR, 0, BERTH_MESSAGE_FAILED, "Start refused by the host policy: %s",
-                                   msg ?: "unwaived errors");
+                g_autofree char *f_rules = NULL;
+
+                for (guint i = 0; i < findings->len; i++) {
+                        const BerthFinding *f = findings->pdata[i];
+                        if (f->severity == BERTH_SEVERITY_ERROR)
+                                g_string_append_printf(refused, "%s%s", refused->len ? " " : "", f->rule);
+                }
+                f_rules = g_strdup_printf("BERTH_RULES=%s", refused->str);
+                char *fields[] = { f_rules, NULL };
+                log_rejected_exceptions(c, findings);
+                log_container_fields(c, LOG_ERR, 0, BERTH_MESSAGE_FAILED, fields,
+                                     "Start refused by the host policy (rules: %s): %s", refused->str,
+                                     msg ?: "unwaived errors");
                 return sd_bus_error_setf(error, BERTH_ERROR_POLICY, "%s", msg ?: "Start refused by the host policy");
         }
         for (guint i = 0; i < findings->len; i++) {
@@ -674,8 +727,7 @@ static int container_check_policy(Container *c, sd_bus_error *error) {
         if (warned->len > 0)
                 log_container(c, LOG_WARNING, 0, "Isolation weakened (policy warnings): %s", warned->str);
         waivers = berth_findings_active_waivers(findings);
-        if (waivers && waivers->len > 0)
-                c->exceptions = berth_waivers_to_string(waivers);
+        container_set_waivers(c, waivers);
         return 0;
 }
 
@@ -745,6 +797,9 @@ int container_start(Container *c, sd_bus_message *reply_to, sd_bus_error *error)
                 c->config = g_steal_pointer(&cfg);
         }
 
+        /* Before the policy check, so a refusal is in journalctl -u container@NAME too. */
+        g_free(c->unit);
+        c->unit = caller_unit(reply_to);
         r = container_check_policy(c, error);
         if (r < 0)
                 return r;
@@ -760,8 +815,6 @@ int container_start(Container *c, sd_bus_message *reply_to, sd_bus_error *error)
         c->oom_count_known = false;
         c->start_timestamp = 0;
         memset(c->ns_inode, 0, sizeof(c->ns_inode));
-        g_free(c->unit);
-        c->unit = caller_unit(reply_to);
 
         r = berth_container_new_full(c->config, m->run_dir, m->state_dir, &rt, &errmsg);
         if (r < 0) {

@@ -153,7 +153,14 @@ expect_rc 0 berthctl stop dflt
 ok "default container: private namespaces, cgroup, overlay, caps, seccomp"
 
 echo "== a container given the host's PID and network namespaces"
-write_conf hostns "Ephemeral=yes" "[Security]" "HostNamespaces=pid" "[Network]" "Mode=host"
+# The guardrails refuse host namespaces without an exception (restricted
+# profile): this container carries the justified, expiring ones it needs.
+expires=$(date -u -d '+7 days' +%F)
+write_conf hostns "Ephemeral=yes" "[Security]" "HostNamespaces=pid" "[Network]" "Mode=host" \
+        "[Exception:host-pid]" "Justification=test-ctl-inspect: inspect must flag a shared PID namespace" \
+        "Expires=$expires" \
+        "[Exception:host-net]" "Justification=test-ctl-inspect: inspect must flag the host network namespace" \
+        "Expires=$expires"
 expect_rc 0 berthctl start hostns
 expect_rc 0 berthctl inspect hostns --no-pager
 echo "$out"
