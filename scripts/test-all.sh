@@ -3,7 +3,8 @@
 # Run every test tier of berth on a fresh Debian 12 machine, as root:
 #   1. install the build and test dependencies from Debian's archive,
 #   2. build (build/) and run the unit and host tiers,
-#   3. rebuild with ASan+UBSan (build-asan/) and run the unit and host tiers again,
+#   3. rebuild with ASan+UBSan (build-asan/) and run the unit, host and system
+#      tiers again (berthd, berthctl and the runtime sanitized in the testbed),
 #   4. run the system tier (systemd-nspawn testbed) and the vm tier (qemu TCG).
 # Each tier alone: meson test -C build --suite unit|host|system|vm
 set -euo pipefail
@@ -57,5 +58,7 @@ setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
 ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         meson test -C build-asan --print-errorlogs --logbase tier-unit-host --suite unit --suite host
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        meson test -C build-asan --print-errorlogs --logbase tier-system --suite system
 
 meson test -C build --print-errorlogs --logbase tier-system-vm --suite system --suite vm
