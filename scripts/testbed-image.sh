@@ -25,7 +25,8 @@ PACKAGES=(
         libglib2.0-bin libglib2.0-0
         iproute2 nftables busybox-static procps util-linux kmod
         libseccomp2 libnl-3-200 libnl-route-3-200 libnftables1 libmount1 libsystemd0
-        python3-minimal
+        # full python3 (not -minimal): the tests parse --json output with the json module
+        python3
         # runtime of ASan/UBSan builds (gcc 12), for sanitized testbeds
         libasan8 libubsan1
         openssh-server openssh-client

@@ -4,10 +4,9 @@
 # nspawn testbed (tests/system/testbed.sh): systemd as PID 1, the system bus,
 # machined, journald, transient scopes, polkit, the unprivileged user and the
 # busybox container rootfs.
-set -euo pipefail
+set -eu   # no pipefail: see tests/system/lib/test-lib.sh
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok: $*"; }
+. "$BERTH_SRCDIR/tests/system/lib/test-lib.sh"
 
 [ "$(cat /proc/1/comm)" = systemd ] || fail "PID 1 is $(cat /proc/1/comm), not systemd"
 ok "PID 1 is systemd ($(systemctl --version | head -n1))"

@@ -5,28 +5,9 @@
 # 127), stdin through pipes, a pty session driven by script(1), and that the
 # exec'd process lands in the container's cgroup and namespaces with the
 # payload's restrictions (seccomp, no_new_privs, capabilities).
-set -euo pipefail
+set -eu   # no pipefail: see tests/system/lib/test-lib.sh
 
-BB=${BERTH_TEST_BUSYBOX:-/var/lib/berth-test/busybox}
-CONF=/etc/berth/containers
-export SYSTEMD_PAGER= PAGER= SYSTEMD_COLORS=0
-fail() { echo "FAIL: $*" >&2; dump; exit 1; }
-ok() { echo "ok: $*"; }
-dump() {
-        echo "--- diagnostics" >&2
-        systemctl --no-pager status berthd.service 'container@*' 'berth-*.scope' >&2 || true
-        journalctl --no-pager -n 60 -u berthd.service >&2 || true
-}
-expect_rc() {
-        local want=$1 rc=0; shift
-        out=$("$@" 2>&1) || rc=$?
-        [ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want; output: $out"
-}
-wait_for() {
-        local t=$1; shift
-        for _ in $(seq $((t * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-        return 1
-}
+. "$BERTH_SRCDIR/tests/system/lib/test-lib.sh"
 
 systemd-tmpfiles --create /usr/lib/tmpfiles.d/berth.conf
 mkdir -p "$CONF"

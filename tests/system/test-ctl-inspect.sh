@@ -4,102 +4,19 @@
 # namespaces against the host's (a default container, one sharing the host's
 # PID and network namespaces), cgroup files, the overlay as mounted, the veth
 # and bridge, capabilities and seccomp of PID 1; text and --json.
-set -euo pipefail
+set -eu   # no pipefail: see tests/system/lib/test-lib.sh
 
-BB=${BERTH_TEST_BUSYBOX:-/var/lib/berth-test/busybox}
-CONF=/etc/berth/containers
-export SYSTEMD_PAGER= PAGER= SYSTEMD_COLORS=0
-fail() { echo "FAIL: $*" >&2; dump; exit 1; }
-ok() { echo "ok: $*"; }
-dump() {
-        echo "--- diagnostics" >&2
-        systemctl --no-pager status berthd.service 'berth-*.scope' >&2 || true
-        journalctl --no-pager -n 60 -u berthd.service >&2 || true
-}
-expect_rc() {
-        local want=$1 rc=0; shift
-        out=$("$@" 2>&1) || rc=$?
-        [ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want; output: $out"
-}
-write_conf() { # write_conf NAME [EXTRA LINES...]
+. "$BERTH_SRCDIR/tests/system/lib/test-lib.sh"
+write_conf() { # write_conf NAME [EXTRA LINES...]: an ephemeral /bin/sleep 1000, no [Network] section
         local name=$1; shift
-        mkdir -p "$CONF"
-        rm -rf "$CONF/$name.conf.d"
-        {
-                echo "[Container]"
-                echo "Command=/bin/sleep 1000"
-                echo "KillTimeoutSec=5s"
-                echo "[Rootfs]"
-                echo "Directory=$BB"
-                for l in "$@"; do echo "$l"; done
-        } >"$CONF/$name.conf"
-}
-JSONPY=$(mktemp /tmp/ctl-json.XXXXXX.py)
-cat >"$JSONPY" <<'PY'
-import sys, re
-try:
-    from json import loads
-except ImportError:
-    # python3-minimal (the testbed) has no json module: a small strict parser.
-    _tok = re.compile(r'\s*(?:(?P<s>"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*")|(?P<n>-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?P<p>[{}\[\],:])|(?P<w>true|false|null))')
-    _esc = {'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
-    def _str(t):
-        out, i, t = [], 0, t[1:-1]
-        while i < len(t):
-            if t[i] == '\\':
-                if t[i + 1] == 'u':
-                    out.append(chr(int(t[i + 2:i + 6], 16))); i += 6
-                else:
-                    out.append(_esc[t[i + 1]]); i += 2
-            else:
-                out.append(t[i]); i += 1
-        return ''.join(out)
-    def loads(text):
-        toks, pos = [], 0
-        text = text.rstrip()
-        while pos < len(text):
-            m = _tok.match(text, pos)
-            if not m:
-                raise ValueError('bad JSON at %d: %r' % (pos, text[pos:pos + 20]))
-            toks.append((m.lastgroup, m.group(m.lastgroup))); pos = m.end()
-        def val(i):
-            k, t = toks[i]
-            if k == 's': return _str(t), i + 1
-            if k == 'n': return (float(t) if any(c in t for c in '.eE') else int(t)), i + 1
-            if k == 'w': return {'true': True, 'false': False, 'null': None}[t], i + 1
-            if t == '[':
-                r, i = [], i + 1
-                if toks[i][1] == ']': return r, i + 1
-                while True:
-                    v, i = val(i); r.append(v)
-                    if toks[i][1] == ']': return r, i + 1
-                    if toks[i][1] != ',': raise ValueError('expected ,')
-                    i += 1
-            if t == '{':
-                r, i = {}, i + 1
-                if toks[i][1] == '}': return r, i + 1
-                while True:
-                    if toks[i][0] != 's' or toks[i + 1][1] != ':': raise ValueError('expected key')
-                    key = _str(toks[i][1]); v, i = val(i + 2); r[key] = v
-                    if toks[i][1] == '}': return r, i + 1
-                    if toks[i][1] != ',': raise ValueError('expected ,')
-                    i += 1
-            raise ValueError('unexpected %r' % t)
-        v, i = val(0)
-        if i != len(toks): raise ValueError('trailing data')
-        return v
-d = loads(sys.stdin.read())
-exec(sys.argv[1])
-PY
-check() { # check PYTHON-CODE < JSON (asserts over the document d)
-        python3 "$JSONPY" "$1"
+        conf_text "/bin/sleep 1000" "$@" | install_conf "$name"
 }
 
 systemd-tmpfiles --create /usr/lib/tmpfiles.d/berth.conf
 systemctl daemon-reload
 
 echo "== a default container (private namespaces, bridge network)"
-write_conf dflt "Ephemeral=yes" "[Network]" "Port=tcp:8080:80"
+write_conf dflt "[Network]" "Port=tcp:8080:80"
 expect_rc 0 berthctl start dflt
 expect_rc 0 berthctl status dflt --no-pager
 echo "$out" | grep -q "Ports: tcp 0.0.0.0:8080 -> 80" || fail "status: published port: $out"
@@ -156,7 +73,7 @@ echo "== a container given the host's PID and network namespaces"
 # The guardrails refuse host namespaces without an exception (restricted
 # profile): this container carries the justified, expiring ones it needs.
 expires=$(date -u -d '+7 days' +%F)
-write_conf hostns "Ephemeral=yes" "[Security]" "HostNamespaces=pid" "[Network]" "Mode=host" \
+write_conf hostns "[Security]" "HostNamespaces=pid" "[Network]" "Mode=host" \
         "[Exception:host-pid]" "Justification=test-ctl-inspect: inspect must flag a shared PID namespace" \
         "Expires=$expires" \
         "[Exception:host-net]" "Justification=test-ctl-inspect: inspect must flag the host network namespace" \

@@ -2,24 +2,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # System tier: berthctl -H over sd-bus's SSH transport (ssh + remote
 # systemd-stdio-bridge), against the testbed itself through sshd on localhost.
-set -euo pipefail
+set -eu   # no pipefail: see tests/system/lib/test-lib.sh
 
-BB=${BERTH_TEST_BUSYBOX:-/var/lib/berth-test/busybox}
-CONF=/etc/berth/containers
-export SYSTEMD_PAGER= PAGER= SYSTEMD_COLORS=0
-fail() { echo "FAIL: $*" >&2; journalctl --no-pager -n 40 -u ssh.service -u berthd.service >&2 || true; exit 1; }
-ok() { echo "ok: $*"; }
-expect_rc() {
-        local want=$1 rc=0; shift
-        out=$("$@" 2>&1) || rc=$?
-        [ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want; output: $out"
-}
+. "$BERTH_SRCDIR/tests/system/lib/test-lib.sh"
+DUMP_UNITS+=(ssh.service)
 
 command -v sshd >/dev/null || fail "openssh-server is not in the testbed image"
 systemd-tmpfiles --create /usr/lib/tmpfiles.d/berth.conf
-mkdir -p "$CONF"
-rm -rf "$CONF/remote.conf.d"
-printf '[Container]\nCommand=/bin/sleep 1000\nKillTimeoutSec=5s\n[Rootfs]\nDirectory=%s\nEphemeral=yes\n[Network]\nMode=none\n' "$BB" >"$CONF/remote.conf"
+write_conf remote "/bin/sleep 1000"
 
 # sshd on localhost with a throwaway root key.
 ssh-keygen -A >/dev/null

@@ -2,15 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # System tier: an unprivileged user (tester, uid 1000) can list and read but
 # is denied every mutating call (AccessDenied), and nothing happens.
-set -euo pipefail
+set -eu   # no pipefail: see tests/system/lib/test-lib.sh
 
-BB=${BERTH_TEST_BUSYBOX:-/var/lib/berth-test/busybox}
-CONF=/etc/berth/containers
-DEST=org.berth.berth1
-MGR="$DEST /org/berth/berth1 org.berth.berth1.Manager"
-CIF=org.berth.berth1.Container
-fail() { echo "FAIL: $*" >&2; journalctl --no-pager -n 40 -u berthd.service >&2 || true; exit 1; }
-as_tester() { setpriv --reuid=1000 --regid=1000 --init-groups -- "$@"; }
+. "$BERTH_SRCDIR/tests/system/lib/test-lib.sh"
 denied() { # denied WHAT busctl-args...
         local what=$1 out; shift
         if out=$(as_tester busctl call "$@" 2>&1); then

@@ -2,36 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # System tier: container@.service front door, scope, machined, journal,
 # nothing left behind after stop, Restart=on-failure, clean/failed exits.
-set -euo pipefail
+set -eu   # no pipefail: see tests/system/lib/test-lib.sh
 
-BB=${BERTH_TEST_BUSYBOX:-/var/lib/berth-test/busybox}
-CONF=/etc/berth/containers
-fail() { echo "FAIL: $*" >&2; dump; exit 1; }
-dump() {
-        echo "--- diagnostics" >&2
-        systemctl --no-pager status berthd.service 'container@*' 'berth-*.scope' >&2 || true
-        journalctl --no-pager -n 80 -u berthd.service -u 'container@*' >&2 || true
-}
-wait_for() { # wait_for SECONDS CMD...
-        local t=$1; shift
-        for _ in $(seq $((t * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-        return 1
-}
-write_conf() { # write_conf NAME COMMAND [EXTRA...]
-        local name=$1 cmd=$2; shift 2
-        mkdir -p "$CONF"
-        {
-                echo "[Container]"
-                echo "Command=$cmd"
-                echo "KillTimeoutSec=5s"
-                echo "[Rootfs]"
-                echo "Directory=$BB"
-                echo "Ephemeral=yes"
-                echo "[Network]"
-                echo "Mode=none"
-                for l in "$@"; do echo "$l"; done
-        } >"$CONF/$name.conf"
-}
+. "$BERTH_SRCDIR/tests/system/lib/test-lib.sh"
 
 systemd-tmpfiles --create /usr/lib/tmpfiles.d/berth.conf
 systemctl daemon-reload

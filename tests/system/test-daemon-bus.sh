@@ -2,36 +2,12 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # System tier: every method and signal of org.berth.berth1, driven with busctl
 # as an independent client; machinectl terminate.
-set -euo pipefail
+set -eu   # no pipefail: see tests/system/lib/test-lib.sh
 
-BB=${BERTH_TEST_BUSYBOX:-/var/lib/berth-test/busybox}
-CONF=/etc/berth/containers
-DEST=org.berth.berth1
-MGR="$DEST /org/berth/berth1 org.berth.berth1.Manager"
-CIF=org.berth.berth1.Container
+. "$BERTH_SRCDIR/tests/system/lib/test-lib.sh"
 mon_pid=
-fail() { echo "FAIL: $*" >&2; dump; exit 1; }
-dump() {
-        echo "--- diagnostics" >&2
-        systemctl --no-pager status berthd.service 'berth-*.scope' >&2 || true
-        journalctl --no-pager -n 60 -u berthd.service >&2 || true
-}
 cleanup() { [ -n "$mon_pid" ] && kill "$mon_pid" 2>/dev/null || true; }
 trap cleanup EXIT
-wait_for() {
-        local t=$1; shift
-        for _ in $(seq $((t * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-        return 1
-}
-mgr() { busctl call $MGR "$@"; }
-prop() { busctl get-property $DEST "$1" $CIF "$2"; }
-write_conf() {
-        local name=$1 cmd=$2; shift 2
-        mkdir -p "$CONF"
-        printf '[Container]\nCommand=%s\nKillTimeoutSec=5s\n[Rootfs]\nDirectory=%s\nEphemeral=yes\n[Network]\nMode=none\n' \
-                "$cmd" "$BB" >"$CONF/$name.conf"
-        for l in "$@"; do echo "$l" >>"$CONF/$name.conf"; done
-}
 
 systemd-tmpfiles --create /usr/lib/tmpfiles.d/berth.conf
 write_conf demo "/bin/sh -c 'echo hello; exec sleep 1000'" "[Limits]" "MemoryMax=256M" "TasksMax=64"

@@ -2,14 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # System tier: berthd sets up a container's network (default Mode=bridge)
 # before it runs, loopback only for Mode=none, and tears it down at exit.
-set -euo pipefail
+set -eu   # no pipefail: see tests/system/lib/test-lib.sh
 
-BB=${BERTH_TEST_BUSYBOX:-/var/lib/berth-test/busybox}
-CONF=/etc/berth/containers
-DEST=org.berth.berth1
-MGR="$DEST /org/berth/berth1 org.berth.berth1.Manager"
-CIF=org.berth.berth1.Container
-fail() { echo "FAIL: $*" >&2; journalctl --no-pager -n 40 -u berthd.service >&2 || true; exit 1; }
+. "$BERTH_SRCDIR/tests/system/lib/test-lib.sh"
 leader() { busctl get-property $DEST "/org/berth/berth1/container/$1" $CIF Leader | awk '{print $2}'; }
 
 systemd-tmpfiles --create /usr/lib/tmpfiles.d/berth.conf

@@ -3,25 +3,9 @@
 # System tier: berthd killed with SIGKILL leaves its containers running; the
 # restarted berthd re-adopts them (pidfd, start time, cgroup), reports their
 # exit status from the stub's exit file, and cleans up half-made ones.
-set -euo pipefail
+set -eu   # no pipefail: see tests/system/lib/test-lib.sh
 
-BB=${BERTH_TEST_BUSYBOX:-/var/lib/berth-test/busybox}
-CONF=/etc/berth/containers
-DEST=org.berth.berth1
-MGR="$DEST /org/berth/berth1 org.berth.berth1.Manager"
-CIF=org.berth.berth1.Container
-fail() { echo "FAIL: $*" >&2; dump; exit 1; }
-dump() {
-        echo "--- diagnostics" >&2
-        systemctl --no-pager status berthd.service 'container@*' 'berth-*.scope' >&2 || true
-        journalctl --no-pager -n 80 -u berthd.service -u 'container@*' >&2 || true
-}
-wait_for() {
-        local t=$1; shift
-        for _ in $(seq $((t * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-        return 1
-}
-prop() { busctl get-property $DEST "$1" $CIF "$2"; }
+. "$BERTH_SRCDIR/tests/system/lib/test-lib.sh"
 kill_berthd() {
         local pid
         pid=$(systemctl show -P MainPID berthd.service)

@@ -3,10 +3,9 @@
 # VM-tier smoke test: proves the VM (tests/vm/vm.sh) has a pure cgroup v2
 # hierarchy with real controllers and that systemd applies unit limits to the
 # kernel files.
-set -euo pipefail
+set -eu   # no pipefail: see tests/system/lib/test-lib.sh
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok: $*"; }
+. "$BERTH_SRCDIR/tests/system/lib/test-lib.sh"
 
 [ "$(cat /proc/1/comm)" = systemd ] || fail "PID 1 is not systemd"
 [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] || fail "/sys/fs/cgroup is not cgroup2 (unified)"

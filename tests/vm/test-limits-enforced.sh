@@ -9,30 +9,13 @@
 #   - SetContainerProperties: memory.max changes in place.
 # All allocations are bounded: nothing here can take the machine down even if
 # a limit were not applied.
-set -euo pipefail
+set -eu   # no pipefail: see tests/system/lib/test-lib.sh
 
-BB=${BERTH_TEST_BUSYBOX:-/var/lib/berth-test/busybox}
-CONF=/etc/berth/containers
-DEST=org.berth.berth1
-MGR="$DEST /org/berth/berth1 org.berth.berth1.Manager"
-CIF=org.berth.berth1.Container
-fail() { echo "FAIL: $*" >&2; dump; exit 1; }
-ok() { echo "ok: $*"; }
-dump() {
-        echo "--- diagnostics" >&2
-        systemctl --no-pager status 'container@*' 'berth-*.scope' >&2 || true
-        journalctl --no-pager -n 60 -u berthd.service -u 'container@*' >&2 || true
-}
-wait_for() {
-        local t=$1; shift
-        for _ in $(seq $((t * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-        return 1
-}
-write_conf() { # NAME COMMAND LIMIT-LINES...
+. "$BERTH_SRCDIR/tests/system/lib/test-lib.sh"
+write_conf() { # write_conf NAME COMMAND LIMIT-LINES...: not ephemeral, [Limits] last
         local name=$1 cmd=$2; shift 2
-        mkdir -p "$CONF"
         printf '%s\n' '[Container]' "Command=$cmd" 'KillTimeoutSec=5s' '[Rootfs]' "Directory=$BB" \
-                '[Network]' 'Mode=none' '[Limits]' "$@" >"$CONF/$name.conf"
+                '[Network]' 'Mode=none' '[Limits]' "$@" | install_conf "$name"
 }
 cg() { echo "/sys/fs/cgroup/machine.slice/berth-$1.scope"; }
 

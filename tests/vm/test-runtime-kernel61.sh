@@ -5,12 +5,10 @@
 # tmpfs upper, idmapped lower layers for PrivateUsers=) need a different path
 # there; run each combination for real, through berth-run and through
 # container@.service, and check nothing is left mounted.
-set -euo pipefail
+set -eu   # no pipefail: see tests/system/lib/test-lib.sh
 
-BB=${BERTH_TEST_BUSYBOX:-/var/lib/berth-test/busybox}
+. "$BERTH_SRCDIR/tests/system/lib/test-lib.sh"
 RUN=/usr/lib/berth/berth-run
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok: $*"; }
 
 echo "kernel: $(uname -r)"
 mounts_before=$(grep -c overlay /proc/self/mountinfo || true)
