@@ -1017,7 +1017,7 @@ static int bench_setup(Bench *b) {
         }
 
         /* On a systemd host /run is a tmpfs, and that is where every runtime
-         * keeps its state (berth's exit file is fsync'ed there, for one). On
+         * keeps its state. On
          * a machine where /run is a plain directory, give each runtime's
          * state dir a tmpfs in our namespace, so that the disk is not what we
          * measure. berth's run dir is under the workdir: always a tmpfs. */
