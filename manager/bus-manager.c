@@ -77,6 +77,33 @@ static int method_list_configured(sd_bus_message *msg, void *userdata, sd_bus_er
         return r;
 }
 
+/* The container a call names: a validated name, a running container or a
+ * configured one (loaded on demand). NoSuchContainer when there is neither. */
+static int lookup_container(Manager *m, const char *name, sd_bus_error *error, Container **ret) {
+        Container *c;
+        int r;
+
+        r = validate_name(name, error);
+        if (r < 0)
+                return r;
+        c = manager_find_or_load_container(m, name);
+        if (!c)
+                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_CONTAINER,
+                                         "No container %s (no %s/%s.conf)", name, m->config_dir, name);
+        *ret = c;
+        return 0;
+}
+
+/* The same for calls that need it running. */
+static int lookup_running_container(Manager *m, const char *name, sd_bus_error *error, Container **ret) {
+        int r = lookup_container(m, name, error, ret);
+        if (r < 0)
+                return r;
+        if (!(*ret)->live)
+                return sd_bus_error_setf(error, BERTH_ERROR_NOT_RUNNING, "Container %s is not running", name);
+        return 0;
+}
+
 static int method_get_container(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *name;
@@ -86,12 +113,9 @@ static int method_get_container(sd_bus_message *msg, void *userdata, sd_bus_erro
         r = sd_bus_message_read(msg, "s", &name);
         if (r < 0)
                 return r;
-        r = validate_name(name, error);
+        r = lookup_container(m, name, error, &c);
         if (r < 0)
                 return r;
-        c = manager_find_or_load_container(m, name);
-        if (!c)
-                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_CONTAINER, "No container %s", name);
         return sd_bus_reply_method_return(msg, "o", c->path);
 }
 
@@ -105,13 +129,9 @@ static int do_start(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         r = sd_bus_message_read(msg, "s", &name);
         if (r < 0)
                 return r;
-        r = validate_name(name, error);
+        r = lookup_container(m, name, error, &c);
         if (r < 0)
                 return r;
-        c = manager_find_or_load_container(m, name);
-        if (!c)
-                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_CONTAINER,
-                                         "No configuration %s/%s.conf", m->config_dir, name);
         if (c->transient && !c->live)
                 c->transient = false;
         return container_start(c, msg, error);
@@ -125,9 +145,9 @@ static int do_stop(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         r = sd_bus_message_read(msg, "s", &name);
         if (r < 0)
                 return r;
-        c = manager_get_container(m, name);
-        if (!c || !c->live)
-                return sd_bus_error_setf(error, BERTH_ERROR_NOT_RUNNING, "Container %s is not running", name);
+        r = lookup_running_container(m, name, error, &c);
+        if (r < 0)
+                return r;
         return container_stop(c, msg, error);
 }
 
@@ -140,9 +160,9 @@ static int do_kill(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         r = sd_bus_message_read(msg, "ssi", &name, &whom, &sig);
         if (r < 0)
                 return r;
-        c = manager_get_container(m, name);
-        if (!c || !c->live)
-                return sd_bus_error_setf(error, BERTH_ERROR_NOT_RUNNING, "Container %s is not running", name);
+        r = lookup_running_container(m, name, error, &c);
+        if (r < 0)
+                return r;
         r = container_kill(c, whom, sig, error);
         if (r < 0)
                 return r;
@@ -206,15 +226,12 @@ static int do_set_properties(Manager *m, sd_bus_message *msg, sd_bus_error *erro
         r = sd_bus_message_read(msg, "sb", &name, &runtime);
         if (r < 0)
                 return r;
-        r = validate_name(name, error);
-        if (r < 0)
-                return r;
         r = bus_read_assignments(msg, &assignments);
         if (r < 0)
                 return r;
-        c = manager_find_or_load_container(m, name);
-        if (!c)
-                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_CONTAINER, "No container %s", name);
+        r = lookup_container(m, name, error, &c);
+        if (r < 0)
+                return r;
         r = container_set_properties_async(c, runtime, assignments, msg, error);
         if (r == 0)
                 return sd_bus_reply_method_return(msg, NULL);

@@ -27,6 +27,13 @@ path=$(mgr GetContainer s demo | awk '{print $2}' | tr -d '"')
 prop "$path" State | grep -q '"exited"' || fail "idle configured container state: $(prop "$path" State)"
 out=$(mgr GetContainer s nosuch 2>&1) && fail "GetContainer nosuch succeeded"
 echo "$out" | grep -qi "no container\|NoSuchContainer" || fail "GetContainer nosuch: $out"
+for call in "StopContainer s nosuch" "KillContainer ssi nosuch all 15"; do
+        # shellcheck disable=SC2086
+        out=$(mgr $call 2>&1) && fail "$call succeeded"
+        echo "$out" | grep -q "No container nosuch" || fail "$call: not NoSuchContainer: $out"
+done
+out=$(mgr KillContainer ssi demo all 15 2>&1) && fail "KillContainer of a stopped container succeeded"
+echo "$out" | grep -q "is not running" || fail "KillContainer demo (stopped): $out"
 
 echo "== StartContainer"
 mgr StartContainer s demo | grep -q "$path" || fail "StartContainer"
