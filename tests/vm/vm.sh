@@ -89,22 +89,10 @@ cleanup() {
                 wait "$tail_pid" 2>/dev/null || true
         fi
         if mountpoint -q "$run/work"; then umount "$run/work" 2>/dev/null || umount -l "$run/work"; fi
-        if [ -n "${BERTH_TESTBED_RESULTS:-}" ] && [ -d "$results" ]; then
-                mkdir -p "$BERTH_TESTBED_RESULTS"
-                cp -a "$results/." "$BERTH_TESTBED_RESULTS/" 2>/dev/null || true
-                [ ! -f "$run/console.log" ] || cp "$run/console.log" "$BERTH_TESTBED_RESULTS/" 2>/dev/null || true
-                tb_log "results copied to $BERTH_TESTBED_RESULTS"
-        fi
-        if [ "${BERTH_TESTBED_KEEP:-0}" = 1 ]; then
-                tb_log "kept $run (BERTH_TESTBED_KEEP=1)"
-        else
-                rm -rf --one-file-system "$run"
-        fi
+        tb_keep_or_remove "$run" "$results"
         exit "$rc"
 }
-trap cleanup EXIT
-trap 'tb_log "interrupted"; exit 130' INT
-trap 'tb_log "terminated by a signal"; exit 143' TERM HUP
+tb_traps
 
 tmpbase=${BERTH_TESTBED_TMPDIR:-/var/tmp}
 run=$(mktemp -d "$tmpbase/berth-vm.XXXXXX")

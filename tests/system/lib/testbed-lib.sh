@@ -150,3 +150,28 @@ tb_report() {
         fi
         return $bad
 }
+
+# tb_keep_or_remove RUN RESULTS: at the end of a run, copy the results out
+# (BERTH_TESTBED_RESULTS=DIR), then keep the run dir (BERTH_TESTBED_KEEP=1)
+# or remove it, never crossing into a mount.
+tb_keep_or_remove() {
+        local run=$1 results=$2
+        if [ -n "${BERTH_TESTBED_RESULTS:-}" ] && [ -d "$results" ]; then
+                mkdir -p "$BERTH_TESTBED_RESULTS"
+                cp -a "$results/." "$BERTH_TESTBED_RESULTS/" 2>/dev/null || true
+                [ ! -f "$run/console.log" ] || cp "$run/console.log" "$BERTH_TESTBED_RESULTS/" 2>/dev/null || true
+                tb_log "results copied to $BERTH_TESTBED_RESULTS"
+        fi
+        if [ "${BERTH_TESTBED_KEEP:-0}" = 1 ]; then
+                tb_log "kept $run (BERTH_TESTBED_KEEP=1)"
+        else
+                rm -rf --one-file-system "$run"
+        fi
+}
+
+# tb_traps: run the caller's cleanup() on exit, and exit on INT/TERM/HUP.
+tb_traps() {
+        trap cleanup EXIT
+        trap 'tb_log "interrupted"; exit 130' INT
+        trap 'tb_log "terminated by a signal"; exit 143' TERM HUP
+}
