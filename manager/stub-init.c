@@ -60,7 +60,10 @@ static void write_exit(int exit_fd, int code, int sig) {
         int n = snprintf(buf, sizeof(buf), "EXIT_CODE=%d\nEXIT_SIGNAL=%d\n", code, sig);
         /* No fsync: the file lives under /run (a tmpfs on systemd hosts) and
          * only has to survive a restart of berthd, not of the machine. */
+        /* PID 1 writes last and whole: whatever the container's root may
+         * have scribbled into this file through /proc/1/fd is replaced. */
         (void) !pwrite(exit_fd, buf, (size_t) n, 0);
+        (void) !ftruncate(exit_fd, n);
 }
 
 _Noreturn void berth_stub_init(char **argv, char **envp, const char *cwd, int sync_fd, int exit_fd) {
