@@ -137,6 +137,33 @@ static void test_attached_layers(void) {
         assert_clean(&b);
 }
 
+/* The container's root can reach PID 1's exit-status file through
+ * /proc/1/fd; what PID 1 writes at the end must be what a restarted daemon
+ * reads, not what the container scribbled there. */
+static void test_exit_file_not_forgeable(void) {
+        const char *const cmd[] = {
+                "Container", "Command",
+                "/bin/sh -c 'for f in /proc/1/fd/*; do case $(readlink $f) in */exit) "
+                "printf \"EXIT_CODE=0\\nEXIT_SIGNAL=0\\n%0200d\\n\" 0 > $f;; esac; done; exit 7'",
+                NULL };
+        g_autoptr(BerthConfig) cfg = make_config("forge", cmd);
+        BerthContainer *c = NULL;
+        BerthExit ex = {}, fromfile = {};
+        g_assert_cmpint(berth_container_new(cfg, run_base, state_base, &c), ==, 0);
+        g_assert_cmpint(berth_container_clone(c), ==, 0);
+        g_assert_cmpint(berth_container_release(c), ==, 0);
+        g_assert_cmpint(berth_container_wait_ready(c), ==, 0);
+        g_assert_cmpint(berth_container_wait(c, &ex), ==, 0);
+        g_assert_cmpint(ex.code, ==, 7);
+        g_assert_cmpint(berth_container_read_exit_file(c->run_dir, &fromfile), ==, 0);
+        g_assert_cmpint(fromfile.code, ==, 7);
+        g_autofree char *p = g_build_filename(c->run_dir, "exit", NULL);
+        g_autofree char *data = NULL;
+        g_assert_true(g_file_get_contents(p, &data, NULL, NULL));
+        g_assert_cmpstr(data, ==, "EXIT_CODE=7\nEXIT_SIGNAL=0\n");
+        berth_container_free(c);
+}
+
 static void test_abandon_after_new(void) {
         g_autoptr(BerthConfig) cfg = make_config("ab1", NULL);
         Baseline b = baseline();
@@ -281,6 +308,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/lifecycle/repeated-runs", test_repeated_runs);
         g_test_add_func("/lifecycle/exit-and-signal", test_exit_and_signal);
         g_test_add_func("/lifecycle/attached-layers", test_attached_layers);
+        g_test_add_func("/lifecycle/exit-file-not-forgeable", test_exit_file_not_forgeable);
         g_test_add_func("/lifecycle/abandon-after-new", test_abandon_after_new);
         g_test_add_func("/lifecycle/abandon-after-clone", test_abandon_after_clone);
         g_test_add_func("/lifecycle/abandon-running", test_abandon_running);
