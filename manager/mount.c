@@ -332,15 +332,16 @@ static int make_overlay(BerthContainer *c, int userns_fd, int *ret, char *msgbuf
                 r = overlay_mount(lower, upper, work, shown, ret, msgbuf, msglen);
                 if (r != -EINVAL)
                         return r;
-                /* Maybe a kernel that wants attached layers: try that before giving up. */
-                overlay_needs_attached_layers = true;
+                /* Maybe a kernel that wants attached layers (6.1): try that.
+                 * Only its success says so; a bad layer fails both ways and
+                 * must not send every later start through the helper. */
+                r = overlay_via_helper(c, lower_fds, shown, ret, msgbuf, msglen);
+                if (r >= 0)
+                        overlay_needs_attached_layers = true;
+                return r;
         }
 
-        msgbuf[0] = 0;
-        r = overlay_via_helper(c, lower_fds, shown, ret, msgbuf, msglen);
-        if (r == -EINVAL && msgbuf[0] == 0)
-                snprintf(msgbuf, msglen, "mounting the overlay of %s: %s", shown, strerror(-r));
-        return r;
+        return overlay_via_helper(c, lower_fds, shown, ret, msgbuf, msglen);
 }
 
 static int clone_bind_source(const char *source, bool read_only, int *ret, char *msgbuf, size_t msglen) {
@@ -515,6 +516,13 @@ static int mount_new_at(const char *type, const char *const *options, unsigned a
         return 0;
 }
 
+/* Open a path beneath a pseudo-fs mount we made ourselves: never through a
+ * symlink, never out of that mount. */
+static int open_beneath(int base_fd, const char *rel, int extra_flags) {
+        return sys_openat2(base_fd, rel, O_PATH|O_NOFOLLOW|extra_flags,
+                           RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS|RESOLVE_NO_XDEV);
+}
+
 /* Mask a path beneath a pseudo-fs mount we made ourselves: open it without
  * following any symlink and without leaving that mount, check what it is, and
  * mount over the fd (never over a path that could be swapped). */
@@ -522,8 +530,7 @@ static int mask_beneath(int base_fd, const char *rel, int devnull_fd) {
         _cleanup_close_ int target = -1, src = -1;
         struct stat st;
 
-        target = sys_openat2(base_fd, rel, O_PATH|O_NOFOLLOW,
-                             RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS|RESOLVE_NO_XDEV);
+        target = open_beneath(base_fd, rel, 0);
         if (target == -ENOENT)
                 return 0;
         if (target < 0)
@@ -550,8 +557,7 @@ static int read_only_beneath(int base_fd, const char *rel) {
         _cleanup_close_ int target = -1, src = -1;
         struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC };
 
-        target = sys_openat2(base_fd, rel, O_PATH|O_NOFOLLOW,
-                             RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS|RESOLVE_NO_XDEV);
+        target = open_beneath(base_fd, rel, 0);
         if (target == -ENOENT)
                 return 0;
         if (target < 0)
@@ -651,8 +657,7 @@ static int setup_proc_sys(int *proc_mfd, int *sys_mfd, char *msgbuf, size_t msgl
 
         {
                 _cleanup_close_ int target = -1, cg = -1;
-                target = sys_openat2(sysfd, "fs/cgroup", O_PATH|O_NOFOLLOW|O_DIRECTORY,
-                                     RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_XDEV);
+                target = open_beneath(sysfd, "fs/cgroup", O_DIRECTORY);
                 if (target >= 0) {
                         r = new_fs("cgroup2", NULL,
                                    MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC, &cg);

@@ -145,7 +145,6 @@ int berth_container_new_full(BerthConfig *config, const char *run_dir_base, cons
                         set_error(c, "chown %s: %m", c->upper_dir);
                         goto fail;
                 }
-                c->owns_state_dir = fresh;
         } else
                 c->upper_dir = g_strdup("(ephemeral tmpfs)/upper");
 
@@ -197,8 +196,13 @@ static void rename_process(const char *name) {
 
 /* ---- the child ---- */
 
-static int move_stdio(BerthContainer *c) {
-        int fds[3] = { c->stdin_fd, c->stdout_fd, c->stderr_fd };
+/* stdio of the container: the caller's fds, /dev/null for those it left -1. */
+static int move_stdio(const BerthContainer *c, int null_fd) {
+        int fds[3] = {
+                c->stdin_fd >= 0 ? c->stdin_fd : null_fd,
+                c->stdout_fd >= 0 ? c->stdout_fd : null_fd,
+                c->stderr_fd >= 0 ? c->stderr_fd : null_fd,
+        };
         /* Lift them all above 2 first, so dup2 cannot clobber one another. */
         for (int i = 0; i < 3; i++) {
                 int n = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
@@ -254,7 +258,7 @@ static _Noreturn void child_fail(int sync_fd, int r, const char *msg) {
         _exit(1);
 }
 
-static _Noreturn void child_main(BerthContainer *c, int sync_fd, const BerthSeccompProgram *prog,
+static _Noreturn void child_main(BerthContainer *c, int sync_fd, int null_fd, const BerthSeccompProgram *prog,
                                  uint64_t caps) {
         const BerthConfig *cfg = c->config;
         char msg[240] = "";
@@ -268,7 +272,7 @@ static _Noreturn void child_main(BerthContainer *c, int sync_fd, const BerthSecc
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 _exit(1);
 
-        r = move_stdio(c);
+        r = move_stdio(c, null_fd);
         if (r < 0)
                 child_fail(sync_fd, r, "setting up stdio");
 
@@ -422,33 +426,31 @@ int berth_container_clone(BerthContainer *c) {
 
         if (c->stdin_fd < 0 || c->stdout_fd < 0 || c->stderr_fd < 0) {
                 null_fd = open("/dev/null", O_RDWR|O_CLOEXEC|O_NOCTTY);
-                if (null_fd < 0)
-                        return NEG_ERRNO();
+                if (null_fd < 0) {
+                        r = NEG_ERRNO();
+                        set_error(c, "opening /dev/null for the container's stdio: %m");
+                        return r;
+                }
         }
-        if (c->stdin_fd < 0)
-                c->stdin_fd = null_fd;
-        if (c->stdout_fd < 0)
-                c->stdout_fd = null_fd;
-        if (c->stderr_fd < 0)
-                c->stderr_fd = null_fd;
 
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC, 0, sp) < 0)
-                return NEG_ERRNO();
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC, 0, sp) < 0) {
+                r = NEG_ERRNO();
+                set_error(c, "creating the sync socket: %m");
+                return r;
+        }
 
+        /* The cgroup namespace is unshared by the child once it sits in its scope. */
         flags = CLONE_PIDFD | CLONE_NEWNS;
-        unsigned ns = BERTH_NS_MOUNT;
         if (!(cfg->host_namespaces & BERTH_NS_PID))
-                flags |= CLONE_NEWPID, ns |= BERTH_NS_PID;
+                flags |= CLONE_NEWPID;
         if (!(cfg->host_namespaces & BERTH_NS_UTS))
-                flags |= CLONE_NEWUTS, ns |= BERTH_NS_UTS;
+                flags |= CLONE_NEWUTS;
         if (!(cfg->host_namespaces & BERTH_NS_IPC))
-                flags |= CLONE_NEWIPC, ns |= BERTH_NS_IPC;
+                flags |= CLONE_NEWIPC;
         if (!(cfg->host_namespaces & BERTH_NS_NET))
-                flags |= CLONE_NEWNET, ns |= BERTH_NS_NET;
-        if (!(cfg->host_namespaces & BERTH_NS_CGROUP))
-                ns |= BERTH_NS_CGROUP; /* unshared by the child once it is in its scope */
+                flags |= CLONE_NEWNET;
         if (cfg->private_users)
-                flags |= CLONE_NEWUSER, ns |= BERTH_NS_USER;
+                flags |= CLONE_NEWUSER;
 
         struct clone_args args = {
                 .flags = flags,
@@ -470,21 +472,14 @@ int berth_container_clone(BerthContainer *c) {
         }
         if (pid == 0) {
                 close(sp[0]);
-                child_main(c, sp[1], prog, caps);
+                child_main(c, sp[1], null_fd, prog, caps);
         }
 
         close(sp[1]);
         c->sync_fd = sp[0];
         c->pid = (pid_t) pid;
         c->pidfd = pidfd;
-        c->clone_namespaces = ns;
         c->phase = BERTH_PHASE_CLONED;
-        if (c->stdin_fd == null_fd)
-                c->stdin_fd = -1;
-        if (c->stdout_fd == null_fd)
-                c->stdout_fd = -1;
-        if (c->stderr_fd == null_fd)
-                c->stderr_fd = -1;
 
         _cleanup_close_ int userns_fd = -1;
         if (cfg->private_users) {

@@ -57,12 +57,10 @@ typedef struct BerthContainer {
         char *upper_dir;           /* persistent upper, or inside the ephemeral tmpfs */
         char *work_dir;
         char **lower_dirs;         /* NULL-terminated, top first as overlayfs wants */
-        bool owns_state_dir;       /* created the upper/work dirs in this run */
 
         pid_t pid;                 /* PID 1 of the container, in our pidns */
         int pidfd;
         int sync_fd;               /* our end of the sync socketpair */
-        unsigned clone_namespaces; /* BerthNamespace mask actually unshared */
 
         /* stdio for the container; -1 = /dev/null. Not owned. */
         int stdin_fd, stdout_fd, stderr_fd;
