@@ -40,21 +40,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/system/lib/testbed-lib.sh
 . "$here/lib/testbed-lib.sh"
 
-[ "$(id -u)" = 0 ] || tb_die "must run as root"
-use_tmpfs=${BERTH_TESTBED_TMPFS:-1}
-[ "${BERTH_TESTBED_KEEP:-0}" = 1 ] && use_tmpfs=0
-if [ "$use_tmpfs" = 1 ] && [ -z "${BERTH_TESTBED_UNSHARED:-}" ]; then
-        # Own mount namespace: the tmpfs below can never outlive us.
-        exec unshare --mount --propagation private env BERTH_TESTBED_UNSHARED=1 "$0" "$@"
-fi
-builddir=$(cd "$1" && pwd)
-shift
-srcdir=$(tb_srcdir "$builddir")
-scripts=()
-for s in "$@"; do
-        [ -f "$s" ] || tb_die "no such script: $s"
-        scripts+=("$(cd "$(dirname "$s")" && pwd)/$(basename "$s")")
-done
+tb_setup "$0" "$@"
 timeout_s=${BERTH_TESTBED_TIMEOUT:-1800}
 
 t_start=$(date +%s.%N)

@@ -40,21 +40,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/vm/lib/vm-lib.sh
 . "$here/lib/vm-lib.sh"
 
-[ "$(id -u)" = 0 ] || tb_die "must run as root"
-use_tmpfs=${BERTH_TESTBED_TMPFS:-1}
-[ "${BERTH_TESTBED_KEEP:-0}" = 1 ] && use_tmpfs=0
-if [ "$use_tmpfs" = 1 ] && [ -z "${BERTH_TESTBED_UNSHARED:-}" ]; then
-        exec unshare --mount --propagation private env BERTH_TESTBED_UNSHARED=1 "$0" "$@"
-fi
-
-builddir=$(cd "$1" && pwd)
-shift
-srcdir=$(tb_srcdir "$builddir")
-scripts=()
-for s in "$@"; do
-        [ -f "$s" ] || tb_die "no such script: $s"
-        scripts+=("$(cd "$(dirname "$s")" && pwd)/$(basename "$s")")
-done
+tb_setup "$0" "$@"
 timeout_s=${BERTH_VM_TIMEOUT:-900}
 cachedir=${BERTH_CACHE_DIR:-/var/cache/berth}
 command -v qemu-system-x86_64 >/dev/null || tb_die "qemu-system-x86_64 missing (scripts/install-deps.sh)"

@@ -175,3 +175,26 @@ tb_traps() {
         trap 'tb_log "interrupted"; exit 130' INT
         trap 'tb_log "terminated by a signal"; exit 143' TERM HUP
 }
+
+# tb_setup SELF BUILDDIR SCRIPT...: the common start of testbed.sh and vm.sh.
+# Needs root; unless the run dir is kept, re-executes SELF in its own mount
+# namespace, so the tmpfs it unpacks onto can never outlive it. Sets
+# use_tmpfs, builddir, srcdir and scripts (absolute paths).
+tb_setup() {
+        local self=$1 s
+        shift
+        [ "$(id -u)" = 0 ] || tb_die "must run as root"
+        use_tmpfs=${BERTH_TESTBED_TMPFS:-1}
+        [ "${BERTH_TESTBED_KEEP:-0}" = 1 ] && use_tmpfs=0
+        if [ "$use_tmpfs" = 1 ] && [ -z "${BERTH_TESTBED_UNSHARED:-}" ]; then
+                exec unshare --mount --propagation private env BERTH_TESTBED_UNSHARED=1 "$self" "$@"
+        fi
+        builddir=$(cd "$1" && pwd)
+        shift
+        srcdir=$(tb_srcdir "$builddir")
+        scripts=()
+        for s in "$@"; do
+                [ -f "$s" ] || tb_die "no such script: $s"
+                scripts+=("$(cd "$(dirname "$s")" && pwd)/$(basename "$s")")
+        done
+}
