@@ -200,8 +200,10 @@ int container_leader(sd_bus *bus, const char *name, pid_t *ret_pid, JsonValue **
         if (r < 0)
                 return -bus_log_error(name, &error, r);
         r = bus_get_all_properties(bus, path, BERTH_CONTAINER_IFACE, &props, &error);
-        if (r < 0)
-                return -bus_log_error("Failed to read the container's properties", &error, r);
+        if (r < 0) {
+                g_autofree char *what = g_strdup_printf("Failed to read the properties of container %s", name);
+                return -bus_log_error(what, &error, r);
+        }
         uint64_t leader = prop_u64(props, "Leader", 0);
         const char *state = prop_str(props, "State");
         if (leader == 0 || !state || strcmp(state, "running") != 0) {
@@ -624,8 +626,9 @@ static int systemd_unit_job(sd_bus *bus, const char *method, const char *unit) {
         }
         r = sd_bus_message_read(reply, "o", &job);
         if (r < 0) {
+                g_autofree char *what = g_strdup_printf("Failed to parse the reply to %s %s", method, unit);
                 sd_bus_slot_unref(slot);
-                return bus_log_error("Failed to parse reply", NULL, r);
+                return bus_log_error(what, NULL, r);
         }
         w.job = job;
         while (!w.result) {

@@ -27,7 +27,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <grp.h>
 #include <termios.h>
@@ -232,7 +231,6 @@ static const struct {
 };
 
 typedef struct ExecContext {
-        pid_t leader;
         int pidfd;
         int ns_fds[7];       /* by ns_order, opened in the host's mount namespace; -1 if none */
         int ns_flags;
@@ -249,6 +247,17 @@ typedef struct ExecContext {
         bool pty;
         int sock;            /* joiner's end */
 } ExecContext;
+
+/* Close the namespace and cgroup fds opened for the joiner (parent side). */
+static void exec_context_close_fds(ExecContext *x) {
+        for (size_t i = 0; i < G_N_ELEMENTS(ns_order); i++)
+                x->ns_fds[i] = safe_close(x->ns_fds[i]);
+        if (x->cgroup_fds) {
+                for (guint i = 0; i < x->cgroup_fds->len; i++)
+                        close(g_array_index(x->cgroup_fds, int, i));
+                g_clear_pointer(&x->cgroup_fds, g_array_unref);
+        }
+}
 
 static _Noreturn void payload_fail(const char *what, int err) {
         fprintf(stderr, "berthctl: %s: %s\n", what, strerror(err));
@@ -277,7 +286,7 @@ static _Noreturn void run_payload(ExecContext *x, BerthUser *u, char **envp, int
                         close(slave);
         }
         /* Nothing but stdio crosses into the container. */
-        if (syscall(SYS_close_range, 3U, ~0U, 0) < 0)
+        if (close_all_fds_except(NULL, 0) < 0)
                 for (int fd = 3; fd < 1024; fd++)
                         (void) close(fd);
 
@@ -467,8 +476,19 @@ static int status_to_exit(int status) {
         return EXIT_EXEC_FAILED;
 }
 
+/* After a failed start: stop the payload if there is one and the joiner, and
+ * reap the joiner, so neither outlives berthctl. */
+static int supervise_fail(pid_t joiner, pid_t payload) {
+        if (payload > 0)
+                (void) kill(payload, SIGKILL);
+        (void) kill(joiner, SIGKILL);
+        while (waitpid(joiner, NULL, 0) < 0 && errno == EINTR)
+                ;
+        return EXIT_EXEC_FAILED;
+}
+
 /* Parent: relay and wait. Returns the exit status. */
-static int supervise(int sock, pid_t joiner, bool pty) {
+static int supervise(int sock, pid_t joiner, bool pty, const char *target) {
         _cleanup_close_ int master = -1, sfd = -1;
         pid_t payload = 0;
         int status = -1;
@@ -489,19 +509,19 @@ static int supervise(int sock, pid_t joiner, bool pty) {
 
         r = recv_msg(sock, &m, &fd);
         if (r <= 0) {
-                fprintf(stderr, "berthctl: the joining process died\n");
-                return EXIT_EXEC_FAILED;
+                fprintf(stderr, "berthctl: the process joining %s died\n", target);
+                return supervise_fail(joiner, 0);
         }
         if (m.type == MSG_ERROR) {
-                fprintf(stderr, "Failed %s: %s\n", m.text, strerror(m.value));
-                return EXIT_EXEC_FAILED;
+                fprintf(stderr, "Failed %s (%s): %s\n", m.text, target, strerror(m.value));
+                return supervise_fail(joiner, 0);
         }
         payload = m.value;
         if (m.type == MSG_PTY) {
                 master = fd;
                 if (master < 0) {
-                        fprintf(stderr, "berthctl: no pty master received\n");
-                        return EXIT_EXEC_FAILED;
+                        fprintf(stderr, "berthctl: no pty master received from %s\n", target);
+                        return supervise_fail(joiner, payload);
                 }
                 master_open = true;
                 (void) fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
@@ -633,6 +653,9 @@ static int exec_common(const char *name, char **cmd, bool shell) {
                         return EXIT_EXEC_FAILED;
         }
 
+        g_autofree char *target = name ? g_strdup_printf("container %s (PID %d)", name, (int) leader)
+                                       : g_strdup_printf("PID %d", (int) leader);
+
         /* The container's configuration says which user, environment and
          * seccomp changes its payload has; a transient container has none
          * on disk and gets the defaults, as it did at start. */
@@ -658,7 +681,7 @@ static int exec_common(const char *name, char **cmd, bool shell) {
         if (cfg->seccomp || leader_seccomp == 2) {
                 r = berth_seccomp_compile(cfg->syscall_allow, cfg->syscall_deny, &x.seccomp);
                 if (r < 0) {
-                        fprintf(stderr, "Failed to compile the seccomp filter: %s\n", strerror(-r));
+                        fprintf(stderr, "Failed to compile the seccomp filter of %s: %s\n", target, strerror(-r));
                         return EXIT_EXEC_FAILED;
                 }
         }
@@ -671,15 +694,12 @@ static int exec_common(const char *name, char **cmd, bool shell) {
         }
         x.workdir = arg.workdir;
         x.cfg = cfg;
-        x.leader = leader;
         x.pty = arg.tty >= 0 ? arg.tty == 1 : isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-        if (x.pty && !isatty(STDIN_FILENO)) {
-                /* -t without a terminal: still a pty, but we cannot make stdin raw. */
-        }
+        /* -t without a terminal: still a pty, but stdin cannot be made raw. */
 
-        pidfd = (int) syscall(SYS_pidfd_open, leader, 0);
+        pidfd = sys_pidfd_open(leader);
         if (pidfd < 0) {
-                fprintf(stderr, "Failed to open PID %d: %s\n", (int) leader, strerror(errno));
+                fprintf(stderr, "Failed to open %s: %s\n", target, strerror(-pidfd));
                 return EXIT_EXEC_FAILED;
         }
         x.pidfd = pidfd;
@@ -696,25 +716,25 @@ static int exec_common(const char *name, char **cmd, bool shell) {
         g_autofree char *cg_error = NULL;
         x.cgroup_fds = open_cgroup_procs(leader, &cg_error);
         if (cg_error) {
-                fprintf(stderr, "Failed to join the container's cgroup: %s\n", cg_error);
-                for (size_t i = 0; i < G_N_ELEMENTS(ns_order); i++)
-                        safe_close(x.ns_fds[i]);
-                for (guint i = 0; i < x.cgroup_fds->len; i++)
-                        close(g_array_index(x.cgroup_fds, int, i));
-                g_array_unref(x.cgroup_fds);
+                fprintf(stderr, "Failed to join the cgroup of %s: %s\n", target, cg_error);
+                exec_context_close_fds(&x);
                 return EXIT_EXEC_FAILED;
         }
 
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC, 0, sv) < 0) {
-                fprintf(stderr, "socketpair: %s\n", strerror(errno));
+                fprintf(stderr, "Failed to create a socket pair to join %s: %s\n", target, strerror(errno));
+                exec_context_close_fds(&x);
                 return EXIT_EXEC_FAILED;
         }
         fflush(stdout);
         fflush(stderr);
         pid_t joiner = fork();
         if (joiner < 0) {
-                fprintf(stderr, "fork: %s\n", strerror(errno));
+                fprintf(stderr, "Failed to fork to join %s: %s\n", target, strerror(errno));
+                close(sv[0]);
+                close(sv[1]);
+                exec_context_close_fds(&x);
                 return EXIT_EXEC_FAILED;
         }
         if (joiner == 0) {
@@ -723,13 +743,8 @@ static int exec_common(const char *name, char **cmd, bool shell) {
                 run_joiner(&x);
         }
         close(sv[1]);
-        for (size_t i = 0; i < G_N_ELEMENTS(ns_order); i++)
-                if (x.ns_fds[i] >= 0)
-                        close(x.ns_fds[i]);
-        for (guint i = 0; i < x.cgroup_fds->len; i++)
-                close(g_array_index(x.cgroup_fds, int, i));
-        g_array_unref(x.cgroup_fds);
-        r = supervise(sv[0], joiner, x.pty);
+        exec_context_close_fds(&x);
+        r = supervise(sv[0], joiner, x.pty, target);
         close(sv[0]);
         return r;
 }

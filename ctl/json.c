@@ -269,10 +269,6 @@ bool json_get_boolean(const JsonValue *v, bool *ret) {
         return true;
 }
 
-bool json_is_array(const JsonValue *v) {
-        return v && v->type == JT_ARRAY;
-}
-
 const JsonValue *json_index(const JsonValue *v, size_t i) {
         if (!v || (v->type != JT_ARRAY && v->type != JT_OBJECT) || i >= v->items->len)
                 return NULL;

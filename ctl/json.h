@@ -47,7 +47,6 @@ bool json_get_boolean(const JsonValue *v, bool *ret);
 const JsonValue *json_index(const JsonValue *v, size_t i);
 const char *json_object_key(const JsonValue *v, size_t i);
 JsonValue *json_copy(const JsonValue *v);
-bool json_is_array(const JsonValue *v);
 /* Text rendering for show: strings as is, booleans yes/no, arrays
  * space-separated with structs in parentheses. */
 char *json_to_text(const JsonValue *v);

@@ -94,6 +94,10 @@ void pager_open(void) {
         if (dup2(fds[1], STDOUT_FILENO) < 0) {
                 close(fds[0]);
                 close(fds[1]);
+                saved_stdout = safe_close(saved_stdout);
+                (void) kill(pid, SIGKILL);
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
                 return;
         }
         close(fds[0]);
@@ -183,6 +187,16 @@ int bus_get_container(sd_bus *bus, const char *name, char **ret_path, sd_bus_err
         return r < 0 ? r : 0;
 }
 
+/* The next element of the container m is in, as JSON: 1, or 0 at its end. */
+static int bus_message_next_json(sd_bus_message *m, JsonValue **ret) {
+        int r = sd_bus_message_at_end(m, false);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return 0;
+        return bus_message_to_json(m, ret);
+}
+
 int bus_message_to_json(sd_bus_message *m, JsonValue **ret) {
         const char *contents;
         char type;
@@ -223,15 +237,12 @@ int bus_message_to_json(sd_bus_message *m, JsonValue **ret) {
                                 if (r < 0)
                                         return r;
                         } else {
-                                r = sd_bus_message_at_end(m, false);
-                                if (r < 0)
-                                        return r;
-                                if (r > 0)
-                                        break;
                                 JsonValue *item = NULL;
-                                r = bus_message_to_json(m, &item);
+                                r = bus_message_next_json(m, &item);
                                 if (r < 0)
                                         return r;
+                                if (r == 0)
+                                        break;
                                 json_append(v, item);
                         }
                 }
@@ -249,15 +260,12 @@ int bus_message_to_json(sd_bus_message *m, JsonValue **ret) {
                 if (r < 0)
                         return r;
                 for (;;) {
-                        r = sd_bus_message_at_end(m, false);
-                        if (r < 0)
-                                return r;
-                        if (r > 0)
-                                break;
                         JsonValue *item = NULL;
-                        r = bus_message_to_json(m, &item);
+                        r = bus_message_next_json(m, &item);
                         if (r < 0)
                                 return r;
+                        if (r == 0)
+                                break;
                         if (v)
                                 json_append(v, item);
                         else
