@@ -19,41 +19,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child-check.h"
 #include "runtime.h"
 
 #define BIT(c) (UINT64_C(1) << (c))
-
-static int failures;
-
-#define CHECK(cond, ...)                                                        \
-        do {                                                                    \
-                if (!(cond)) {                                                  \
-                        fprintf(stderr, "FAIL %s:%d (%s): ", __FILE__, __LINE__, #cond); \
-                        fprintf(stderr, __VA_ARGS__);                           \
-                        fputc('\n', stderr);                                    \
-                        failures++;                                             \
-                }                                                               \
-        } while (0)
-
-typedef void (*ChildFunc)(const void *data);
-
-static void run_in_child(ChildFunc f, const void *data) {
-        int status;
-        pid_t pid;
-
-        fflush(NULL);
-        pid = fork();
-        g_assert_cmpint(pid, >=, 0);
-        if (pid == 0) {
-                failures = 0;
-                f(data);
-                fflush(NULL);
-                _exit(failures > 100 ? 100 : failures);
-        }
-        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
-        g_assert_true(WIFEXITED(status));
-        g_assert_cmpint(WEXITSTATUS(status), ==, 0);
-}
 
 static uint64_t status_field(const char *status, const char *field) {
         g_autofree char *needle = g_strdup_printf("\n%s:\t", field);

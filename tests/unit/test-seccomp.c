@@ -21,42 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child-check.h"
 #include "runtime.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                        \
-        do {                                                                    \
-                if (!(cond)) {                                                  \
-                        fprintf(stderr, "FAIL %s:%d (%s): ", __FILE__, __LINE__, #cond); \
-                        fprintf(stderr, __VA_ARGS__);                           \
-                        fputc('\n', stderr);                                    \
-                        failures++;                                             \
-                }                                                               \
-        } while (0)
-
-typedef void (*ChildFunc)(const void *data);
-
-/* Run f in a forked child; assert it exits 0 (no CHECK failed). */
-static void run_in_child(ChildFunc f, const void *data) {
-        int status;
-        pid_t pid;
-
-        fflush(NULL);
-        pid = fork();
-        g_assert_cmpint(pid, >=, 0);
-        if (pid == 0) {
-                failures = 0;
-                f(data);
-                fflush(NULL);
-                _exit(failures > 100 ? 100 : failures);
-        }
-        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
-        if (WIFSIGNALED(status))
-                g_error("child killed by signal %d", WTERMSIG(status));
-        g_assert_true(WIFEXITED(status));
-        g_assert_cmpint(WEXITSTATUS(status), ==, 0);
-}
 
 static void load_or_die(const BerthSeccompProgram *p) {
         int r;
