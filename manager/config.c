@@ -49,17 +49,7 @@ G_DEFINE_QUARK(berth-config-error-quark, berth_config_error)
 
 static void sources_remove(BerthConfig *c, const char *section, const char *key);
 
-static void set_error(GError **error, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static void set_error(GError **error, int code, const char *fmt, ...) {
-        va_list ap;
-
-        if (!error)
-                return;
-        va_start(ap, fmt);
-        g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-        va_end(ap);
-        g_set_error_literal(error, BERTH_CONFIG_ERROR, code, msg);
-}
+#define set_error(error, code, ...) g_set_error((error), BERTH_CONFIG_ERROR, (code), __VA_ARGS__)
 
 /* A value fit for an error message: control characters escaped, long values cut. */
 static char *value_show(const char *raw) {

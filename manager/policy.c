@@ -217,16 +217,7 @@ void berth_policy_free(BerthPolicy *p) {
         g_free(p);
 }
 
-static void policy_error(GError **error, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static void policy_error(GError **error, int code, const char *fmt, ...) {
-        va_list ap;
-        if (!error)
-                return;
-        va_start(ap, fmt);
-        g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-        va_end(ap);
-        g_set_error_literal(error, BERTH_CONFIG_ERROR, code, msg);
-}
+#define policy_error(error, code, ...) g_set_error((error), BERTH_CONFIG_ERROR, (code), __VA_ARGS__)
 
 int berth_policy_load_data(const char *data, gsize len, const char *origin, BerthPolicy **ret, GError **error) {
         g_autoptr(BerthPolicy) p = berth_policy_new();
