@@ -15,9 +15,10 @@
 
 #include "audit-kernel.h"
 #include "policy.h"
+#include "host-fixture.h"
 #include "runtime.h"
 
-static char *rootfs, *workdir, *run_base, *state_base, *datadir;
+static char *datadir;
 
 static BerthConfig *make_config(const char *name, const char *const *extra) {
         BerthConfig *c = berth_config_new(name);
@@ -244,24 +245,9 @@ static void test_gone(void) {
 
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
-        if (getuid() != 0) {
-                g_printerr("test-audit: the host tier needs root\n");
-                return 1;
-        }
-        if (argc < 2) {
-                g_printerr("usage: test-audit MKBUSYBOX\n");
-                return 1;
-        }
-        workdir = g_strdup("/var/tmp/berth-audit.XXXXXX");
-        g_assert_nonnull(g_mkdtemp(workdir));
-        rootfs = g_build_filename(workdir, "rootfs", NULL);
-        run_base = g_build_filename(workdir, "run", NULL);
-        state_base = g_build_filename(workdir, "state", NULL);
+        host_fixture_setup("test-audit", argc, argv);
         datadir = g_build_filename(workdir, "data", NULL);
-        g_mkdir(run_base, 0755);
         g_mkdir(datadir, 0755);
-        g_autofree char *cmd = g_strdup_printf("bash %s %s >/dev/null", argv[1], rootfs);
-        g_assert_cmpint(system(cmd), ==, 0);
         g_autofree char *mnt_etc = g_build_filename(rootfs, "mnt", "etc", NULL);
         g_autofree char *data = g_build_filename(rootfs, "data", NULL);
         g_assert_cmpint(g_mkdir_with_parents(mnt_etc, 0755), ==, 0);
@@ -278,7 +264,6 @@ int main(int argc, char **argv) {
         g_test_add_func("/audit/gone", test_gone);
         int r = g_test_run();
 
-        g_autofree char *rm = g_strdup_printf("rm -rf %s", workdir);
-        (void) !system(rm);
+        host_fixture_teardown();
         return r;
 }

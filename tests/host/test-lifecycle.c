@@ -16,9 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "host-fixture.h"
 #include "runtime.h"
 
-static char *rootfs, *workdir, *run_base, *state_base;
 
 static unsigned count_dir(const char *path) {
         DIR *d = opendir(path);
@@ -288,22 +288,7 @@ static void test_no_fds_leak_into_container(void) {
 
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
-        if (getuid() != 0) {
-                g_printerr("test-lifecycle: the host tier needs root\n");
-                return 1;
-        }
-        if (argc < 2) {
-                g_printerr("usage: test-lifecycle MKBUSYBOX\n");
-                return 1;
-        }
-        workdir = g_strdup("/var/tmp/berth-lifecycle.XXXXXX");
-        g_assert_nonnull(g_mkdtemp(workdir));
-        rootfs = g_build_filename(workdir, "rootfs", NULL);
-        run_base = g_build_filename(workdir, "run", NULL);
-        state_base = g_build_filename(workdir, "state", NULL);
-        g_mkdir(run_base, 0755);
-        g_autofree char *cmd = g_strdup_printf("bash %s %s >/dev/null", argv[1], rootfs);
-        g_assert_cmpint(system(cmd), ==, 0);
+        host_fixture_setup("test-lifecycle", argc, argv);
 
         g_test_add_func("/lifecycle/repeated-runs", test_repeated_runs);
         g_test_add_func("/lifecycle/exit-and-signal", test_exit_and_signal);
@@ -319,7 +304,6 @@ int main(int argc, char **argv) {
         g_test_add_func("/lifecycle/no-fd-leaks-into-container", test_no_fds_leak_into_container);
         int r = g_test_run();
 
-        g_autofree char *rm = g_strdup_printf("rm -rf %s", workdir);
-        (void) !system(rm);
+        host_fixture_teardown();
         return r;
 }

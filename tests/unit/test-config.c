@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <linux/capability.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "util.h"
 
 /* ---------------------------------------------------------------------------------------------- */
 /* helpers */
@@ -25,20 +27,9 @@ static char *make_tmpdir(void) {
         return d;
 }
 
+/* The runtime's own remover: it never follows a symlink or crosses a mount. */
 static void rm_rf(const char *path) {
-        GDir *d = g_dir_open(path, 0, NULL);
-        if (d) {
-                const char *n;
-                while ((n = g_dir_read_name(d))) {
-                        g_autofree char *p = g_build_filename(path, n, NULL);
-                        if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
-                                rm_rf(p);
-                        else
-                                g_unlink(p);
-                }
-                g_dir_close(d);
-        }
-        g_rmdir(path);
+        (void) rm_rf_at(AT_FDCWD, path);
 }
 
 /* Parse data into a fresh config named "web"; return the error code, keep the message. */

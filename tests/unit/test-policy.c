@@ -6,6 +6,7 @@
  * tests/unit/policy-corpus/ as `berthctl audit --config` runs it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "util.h"
 #include "policy.h"
 
 #define USEC 1000000ULL
@@ -130,20 +132,9 @@ static char *write_tmp(const char *dir, const char *name, const char *content) {
         return p;
 }
 
+/* The runtime's own remover: it never follows a symlink or crosses a mount. */
 static void rm_rf(const char *path) {
-        GDir *d = g_dir_open(path, 0, NULL);
-        if (d) {
-                const char *n;
-                while ((n = g_dir_read_name(d))) {
-                        g_autofree char *p = g_build_filename(path, n, NULL);
-                        if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
-                                rm_rf(p);
-                        else
-                                g_unlink(p);
-                }
-                g_dir_close(d);
-        }
-        g_rmdir(path);
+        (void) rm_rf_at(AT_FDCWD, path);
 }
 
 /* ---------------------------------------------------------------------------------------------- */
