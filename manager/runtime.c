@@ -403,15 +403,15 @@ int berth_container_clone(BerthContainer *c) {
                 return -EBUSY;
 
         if (cfg->seccomp) {
-                const char *needed = berth_seccomp_required_denied(cfg->syscall_deny);
-                if (needed) {
-                        set_error(c, "[Security] SystemCallDeny=%s: berth needs %s to start the container", needed,
-                                  needed);
-                        return -EPERM;
-                }
                 r = berth_seccomp_compile(cfg->syscall_allow, cfg->syscall_deny, &prog);
+                if (r == -EPERM) {
+                        const char *needed = berth_seccomp_required_denied(cfg->syscall_deny);
+                        set_error(c, "container %s: [Security] SystemCallDeny=%s: berth needs %s to start the container",
+                                  cfg->name, needed, needed);
+                        return r;
+                }
                 if (r < 0) {
-                        set_error(c, "compiling the seccomp filter: %s", strerror(-r));
+                        set_error(c, "container %s: compiling the seccomp filter: %s", cfg->name, strerror(-r));
                         return r;
                 }
         }
