@@ -199,10 +199,11 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
 /* --- methods, carried out after authorization --- */
 
 static Container *live_container_from_msg(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
-        Container *c = container_from_path(m, sd_bus_message_get_path(msg));
+        const char *path = sd_bus_message_get_path(msg);
+        Container *c = container_from_path(m, path);
 
         if (!c)
-                sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_CONTAINER, "No such container");
+                sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_CONTAINER, "No such container (object %s)", path ?: "?");
         return c;
 }
 

@@ -104,16 +104,23 @@ static int lookup_running_container(Manager *m, const char *name, sd_bus_error *
         return 0;
 }
 
-static int method_get_container(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+/* The prologue of methods whose only argument is the container name. */
+static int read_name_and_lookup(Manager *m, sd_bus_message *msg, bool running, sd_bus_error *error,
+                                Container **ret) {
         const char *name;
-        Container *c;
         int r;
 
         r = sd_bus_message_read(msg, "s", &name);
         if (r < 0)
                 return r;
-        r = lookup_container(m, name, error, &c);
+        return running ? lookup_running_container(m, name, error, ret) : lookup_container(m, name, error, ret);
+}
+
+static int method_get_container(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Container *c;
+        int r;
+
+        r = read_name_and_lookup(userdata, msg, false, error, &c);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(msg, "o", c->path);
@@ -122,14 +129,10 @@ static int method_get_container(sd_bus_message *msg, void *userdata, sd_bus_erro
 /* After authorization. */
 
 static int do_start(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
-        const char *name;
         Container *c;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &name);
-        if (r < 0)
-                return r;
-        r = lookup_container(m, name, error, &c);
+        r = read_name_and_lookup(m, msg, false, error, &c);
         if (r < 0)
                 return r;
         if (c->transient && !c->live)
@@ -138,14 +141,10 @@ static int do_start(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
 }
 
 static int do_stop(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
-        const char *name;
         Container *c;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &name);
-        if (r < 0)
-                return r;
-        r = lookup_running_container(m, name, error, &c);
+        r = read_name_and_lookup(m, msg, true, error, &c);
         if (r < 0)
                 return r;
         return container_stop(c, msg, error);

@@ -517,8 +517,12 @@ void container_net_teardown(Manager *m, const char *name, const char *network) {
         r = manager_net(m, &net);
         if (r >= 0)
                 r = berth_net_teardown(net, name, network && *network ? network : NULL);
-        if (r < 0)
-                log_daemon(LOG_WARNING, r, "%s: Failed to tear down networking", name);
+        if (r < 0) {
+                /* No Container here when cleaning up after a crash: name it by field. */
+                g_autofree char *f_name = g_strdup_printf("CONTAINER_NAME=%s", name);
+                char *fields[] = { f_name, NULL };
+                log_container_fields(NULL, LOG_WARNING, r, NULL, fields, "%s: Failed to tear down networking", name);
+        }
 }
 
 static void container_net_hosts_update(Container *c, const struct in_addr *address);
@@ -731,6 +735,15 @@ static int container_check_policy(Container *c, sd_bus_error *error) {
         return 0;
 }
 
+/* Undo a start that failed before the container went live: kill and free the
+ * runtime (rt when not yet handed over to c) and remove the run dir. */
+static void start_undo(Container *c, BerthContainer *rt) {
+        berth_container_free(rt);
+        container_drop_runtime(c);
+        c->leader = 0;
+        adopt_remove_state(c->manager, c->name);
+}
+
 static char *caller_unit(sd_bus_message *msg) {
         sd_bus_creds *creds = NULL;
         const char *unit = NULL;
@@ -834,8 +847,7 @@ int container_start(Container *c, sd_bus_message *reply_to, sd_bus_error *error)
         r = container_net_files(c, rt, &errmsg);
         if (r < 0) {
                 log_container_full(c, LOG_ERR, r, BERTH_MESSAGE_FAILED, "Failed to prepare container: %s", errmsg);
-                berth_container_free(rt);
-                adopt_remove_state(m, c->name);
+                start_undo(c, rt);
                 return sd_bus_error_setf(error, BERTH_ERROR_START_FAILED, "Failed to prepare container %s: %s",
                                          c->name, errmsg);
         }
@@ -856,8 +868,7 @@ int container_start(Container *c, sd_bus_message *reply_to, sd_bus_error *error)
         if (r < 0) {
                 g_autofree char *msg = g_strdup(rt->error_message ?: g_strerror(-r));
                 log_container_full(c, LOG_ERR, r, BERTH_MESSAGE_FAILED, "Failed to create container: %s", msg);
-                berth_container_free(rt);
-                adopt_remove_state(m, c->name);
+                start_undo(c, rt);
                 return sd_bus_error_setf(error, BERTH_ERROR_START_FAILED, "Failed to start container %s: %s",
                                          c->name, msg);
         }
@@ -867,8 +878,7 @@ int container_start(Container *c, sd_bus_message *reply_to, sd_bus_error *error)
         if (c->pidfd < 0) {
                 r = -errno;
                 log_container(c, LOG_ERR, r, "Failed to duplicate pidfd");
-                container_drop_runtime(c);
-                adopt_remove_state(m, c->name);
+                start_undo(c, NULL);
                 return sd_bus_error_set_errnof(error, -r, "Failed to start container %s", c->name);
         }
         (void) proc_get_starttime(c->leader, &c->leader_starttime);
@@ -877,8 +887,7 @@ int container_start(Container *c, sd_bus_message *reply_to, sd_bus_error *error)
         if (r < 0) {
                 g_autofree char *why = g_strdup_printf("network: %s", errmsg ?: g_strerror(-r));
                 log_container_full(c, LOG_ERR, r, BERTH_MESSAGE_FAILED, "Failed to start container: %s", why);
-                container_drop_runtime(c);
-                adopt_remove_state(m, c->name);
+                start_undo(c, NULL);
                 return sd_bus_error_setf(error, BERTH_ERROR_START_FAILED, "Failed to start container %s: %s",
                                          c->name, why);
         }

@@ -295,8 +295,12 @@ static int on_set_unit_properties(sd_bus_message *reply, void *userdata, sd_bus_
         Container *c = manager_get_container(call->manager, call->name);
 
         if (e) {
-                log_container_full(c, LOG_WARNING, sd_bus_message_get_errno(reply), NULL,
-                                   "SetUnitProperties failed: %s", e->message ?: e->name);
+                if (c)
+                        log_container(c, LOG_WARNING, sd_bus_message_get_errno(reply),
+                                      "SetUnitProperties failed: %s", e->message ?: e->name);
+                else /* The container went away meanwhile: still name it. */
+                        log_daemon(LOG_WARNING, sd_bus_message_get_errno(reply), "%s: SetUnitProperties failed: %s",
+                                   call->name, e->message ?: e->name);
                 if (call->reply_to)
                         sd_bus_reply_method_error(call->reply_to, e);
         } else if (call->reply_to)

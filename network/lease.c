@@ -21,12 +21,8 @@
 
 #include "net-internal.h"
 
-static int lease_dir_open(const char *state_dir, const char *network, bool create, int *ret) {
-        if (berth_network_name_validate(network) < 0)
-                return -EINVAL;
-        _cleanup_free_ char *path = NULL;
-        if (berth_net_printf(&path, "%s/leases/%s", state_dir ? state_dir : BERTH_STATE_DIR, network) < 0)
-                return -ENOMEM;
+/* Open (and with create, make) the state directory path. */
+int berth_state_dir_open(const char *path, bool create, int *ret) {
         int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT && create) {
                 int r = berth_mkdir_p(path, 0755);
@@ -38,6 +34,43 @@ static int lease_dir_open(const char *state_dir, const char *network, bool creat
                 return -errno;
         *ret = fd;
         return 0;
+}
+
+/* A DIR stream on a duplicate of dfd; dfd stays usable for *at() calls. */
+int berth_state_dir_fdopen(int dfd, DIR **ret) {
+        int dfd2 = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+        if (dfd2 < 0)
+                return -errno;
+        DIR *d = fdopendir(dfd2);
+        if (!d) {
+                int r = -errno;
+                close(dfd2);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}
+
+/* Move the n elements of a into a malloc'ed array (never NULL when n is 0);
+ * frees a either way. NULL on ENOMEM. */
+void *berth_garray_steal(GArray *a, size_t *ret_n) {
+        size_t n = a->len, size = g_array_get_element_size(a);
+        void *v = calloc(n ? n : 1, size);
+        if (v && n)
+                memcpy(v, a->data, n * size);
+        g_array_free(a, TRUE);
+        if (v)
+                *ret_n = n;
+        return v;
+}
+
+static int lease_dir_open(const char *state_dir, const char *network, bool create, int *ret) {
+        if (berth_network_name_validate(network) < 0)
+                return -EINVAL;
+        _cleanup_free_ char *path = NULL;
+        if (berth_net_printf(&path, "%s/leases/%s", state_dir ? state_dir : BERTH_STATE_DIR, network) < 0)
+                return -ENOMEM;
+        return berth_state_dir_open(path, create, ret);
 }
 
 static int write_all(int fd, const char *s) {
@@ -98,7 +131,8 @@ int berth_state_file_read(int dfd, const char *name, char *buf, size_t size) {
         return (int) k;
 }
 
-static int read_owner(int dfd, const char *name, char owner[BERTH_NAME_MAX + 1]) {
+/* The owner (first line) of dfd/name. */
+int berth_state_file_read_owner(int dfd, const char *name, char owner[BERTH_NAME_MAX + 1]) {
         char buf[BERTH_NAME_MAX + 2];
         int r = berth_state_file_read(dfd, name, buf, sizeof buf);
         if (r < 0)
@@ -116,7 +150,7 @@ static int try_address(int dfd, struct in_addr a, const char *content, const cha
         int r = berth_state_file_create(dfd, name, content);
         if (r != -EEXIST)
                 return r;
-        if (read_owner(dfd, name, holder) >= 0 && strcmp(holder, owner) == 0)
+        if (berth_state_file_read_owner(dfd, name, holder) >= 0 && strcmp(holder, owner) == 0)
                 return 1;
         return -EEXIST;
 }
@@ -177,7 +211,7 @@ int berth_lease_release(const char *state_dir, const char *network, struct in_ad
         inet_ntop(AF_INET, &a, name, sizeof name);
         if (owner) {
                 char holder[BERTH_NAME_MAX + 1];
-                r = read_owner(dfd, name, holder);
+                r = berth_state_file_read_owner(dfd, name, holder);
                 if (r < 0)
                         return r;
                 if (strcmp(holder, owner) != 0)
@@ -201,14 +235,10 @@ static int lease_scan(const char *state_dir, const char *network, const char *re
         }
         if (r < 0)
                 return r;
-        int dfd2 = dup(dfd);
-        if (dfd2 < 0)
-                return -errno;
-        DIR *d = fdopendir(dfd2);
-        if (!d) {
-                close(dfd2);
-                return -errno;
-        }
+        DIR *d;
+        r = berth_state_dir_fdopen(dfd, &d);
+        if (r < 0)
+                return r;
         GArray *a = g_array_new(FALSE, TRUE, sizeof(BerthLease));
         int count = 0;
         struct dirent *de;
@@ -217,7 +247,7 @@ static int lease_scan(const char *state_dir, const char *network, const char *re
                 BerthLease l = {};
                 if (inet_pton(AF_INET, de->d_name, &l.address) != 1)
                         continue;
-                if (read_owner(dfd, de->d_name, l.owner) < 0)
+                if (berth_state_file_read_owner(dfd, de->d_name, l.owner) < 0)
                         continue; /* vanished meanwhile */
                 if (release_owner) {
                         if (strcmp(l.owner, release_owner) == 0 && unlinkat(dfd, de->d_name, 0) >= 0)
@@ -233,18 +263,11 @@ static int lease_scan(const char *state_dir, const char *network, const char *re
                 g_array_free(a, TRUE);
                 return r < 0 ? r : count;
         }
-        size_t n = a->len;
-        BerthLease *v = calloc(n ? n : 1, sizeof *v);
-        if (!v) {
-                g_array_free(a, TRUE);
+        BerthLease *v = berth_garray_steal(a, ret_n);
+        if (!v)
                 return -ENOMEM;
-        }
-        if (n)
-                memcpy(v, a->data, n * sizeof *v);
-        g_array_free(a, TRUE);
         *ret = v;
-        *ret_n = n;
-        return (int) n;
+        return (int) *ret_n;
 }
 
 int berth_lease_release_owner(const char *state_dir, const char *network, const char *owner) {

@@ -3,6 +3,7 @@
 
 /* Internal interfaces of libberth-network; not installed, not a contract. */
 
+#include <dirent.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 
 struct nl_sock;
 struct nl_addr;
+struct _GArray;
 
 static inline void closep(int *fd) {
         if (*fd >= 0)
@@ -93,3 +95,7 @@ int berth_port_unclaim(const char *state_dir, const BerthPortClaim *c);
 /* lease.c: small crash-safe state files */
 int berth_state_file_create(int dfd, const char *name, const char *content);
 int berth_state_file_read(int dfd, const char *name, char *buf, size_t size);
+int berth_state_file_read_owner(int dfd, const char *name, char owner[BERTH_NAME_MAX + 1]);
+int berth_state_dir_open(const char *path, bool create, int *ret);
+int berth_state_dir_fdopen(int dfd, DIR **ret);
+void *berth_garray_steal(struct _GArray *a, size_t *ret_n);

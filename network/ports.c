@@ -26,17 +26,7 @@ static int ports_dir_open(const char *state_dir, bool create, int *ret) {
         _cleanup_free_ char *path = NULL;
         if (berth_net_printf(&path, "%s/ports", state_dir ? state_dir : BERTH_STATE_DIR) < 0)
                 return -ENOMEM;
-        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0 && errno == ENOENT && create) {
-                int r = berth_mkdir_p(path, 0755);
-                if (r < 0)
-                        return r;
-                fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        }
-        if (fd < 0)
-                return -errno;
-        *ret = fd;
-        return 0;
+        return berth_state_dir_open(path, create, ret);
 }
 
 static int claim_name(const BerthPortClaim *c, char *buf, size_t size) {
@@ -90,12 +80,9 @@ int berth_port_claim(const char *state_dir, const BerthPortClaim *c, char **ret_
                 return -ENOMEM;
         r = berth_state_file_create(dfd, name, content);
         if (r == -EEXIST) {
-                char buf[256];
-                char holder[BERTH_NAME_MAX + 1] = "?";
-                if (berth_state_file_read(dfd, name, buf, sizeof buf) >= 0) {
-                        buf[strcspn(buf, "\n")] = 0;
-                        g_strlcpy(holder, buf, sizeof holder);
-                }
+                char holder[BERTH_NAME_MAX + 1];
+                if (berth_state_file_read_owner(dfd, name, holder) < 0)
+                        strcpy(holder, "?");
                 return berth_net_error(ret_error, -EADDRINUSE,
                                        "port %s/%u is already published by container '%s'",
                                        proto_name(c->protocol), (unsigned) c->host_port, holder);
@@ -112,12 +99,11 @@ int berth_port_unclaim(const char *state_dir, const BerthPortClaim *c) {
         r = ports_dir_open(state_dir, false, &dfd);
         if (r < 0)
                 return r;
-        char buf[BERTH_NAME_MAX + 2];
-        r = berth_state_file_read(dfd, name, buf, sizeof buf);
+        char holder[BERTH_NAME_MAX + 1];
+        r = berth_state_file_read_owner(dfd, name, holder);
         if (r < 0)
                 return r;
-        buf[strcspn(buf, "\n")] = 0;
-        if (strcmp(buf, c->owner) != 0)
+        if (strcmp(holder, c->owner) != 0)
                 return -EPERM;
         return unlinkat(dfd, name, 0) < 0 ? -errno : 0;
 }
@@ -131,14 +117,10 @@ int berth_port_claims_list(const char *state_dir, BerthPortClaim **ret, size_t *
                 return 0;
         if (r < 0)
                 return r;
-        int dfd2 = dup(dfd);
-        if (dfd2 < 0)
-                return -errno;
-        DIR *d = fdopendir(dfd2);
-        if (!d) {
-                close(dfd2);
-                return -errno;
-        }
+        DIR *d;
+        r = berth_state_dir_fdopen(dfd, &d);
+        if (r < 0)
+                return r;
         GArray *a = g_array_new(FALSE, TRUE, sizeof(BerthPortClaim));
         struct dirent *de;
         while ((de = readdir(d))) {
@@ -153,16 +135,9 @@ int berth_port_claims_list(const char *state_dir, BerthPortClaim **ret, size_t *
                 g_array_append_val(a, c);
         }
         closedir(d);
-        size_t n = a->len;
-        BerthPortClaim *v = calloc(n ? n : 1, sizeof *v);
-        if (!v) {
-                g_array_free(a, TRUE);
+        BerthPortClaim *v = berth_garray_steal(a, ret_n);
+        if (!v)
                 return -ENOMEM;
-        }
-        if (n)
-                memcpy(v, a->data, n * sizeof *v);
-        g_array_free(a, TRUE);
         *ret = v;
-        *ret_n = n;
-        return (int) n;
+        return (int) *ret_n;
 }

@@ -167,10 +167,9 @@ static int network_maybe_down(BerthNet *n, const char *network, const BerthNetwo
                         return r;
                 def = owned;
         }
-        int r = 0;
         BerthLease *leases = NULL;
         size_t n_leases = 0;
-        r = berth_lease_list(n->state_dir, network, &leases, &n_leases);
+        int r = berth_lease_list(n->state_dir, network, &leases, &n_leases);
         free(leases);
         if (r < 0)
                 goto out;
@@ -315,7 +314,7 @@ int berth_net_setup(BerthNet *n, const BerthConfig *cfg, int netns_fd, const cha
         int r;
 
         if (berth_name_validate(cfg->name) < 0)
-                return berth_net_error(ret_error, -EINVAL, "invalid container name");
+                return berth_net_error(ret_error, -EINVAL, "invalid container name \"%s\"", cfg->name ? cfg->name : "");
 
         if (cfg->network_mode == BERTH_NETWORK_HOST) {
                 att.weakens_isolation = true;
