@@ -189,8 +189,12 @@ static int on_start_transient_reply(sd_bus_message *reply, void *userdata, sd_bu
                         return 0;
         }
         if (e) {
-                if (!m->pidfds_unsupported) {
-                        /* systemd < 253 does not know PIDFDs=: fall back to PIDs=. */
+                /* systemd < 253 does not know PIDFDs=: it refuses the property
+                 * by name. Only that refusal means "fall back to PIDs=" for the
+                 * life of the daemon; any other failure is this start's own. */
+                if (!m->pidfds_unsupported &&
+                    sd_bus_error_has_name(e, SD_BUS_ERROR_PROPERTY_READ_ONLY) &&
+                    e->message && strstr(e->message, "PIDFDs")) {
                         log_container(c, LOG_DEBUG, 0, "StartTransientUnit with PIDFDs failed (%s), retrying with PIDs",
                                       e->message ?: e->name);
                         m->pidfds_unsupported = true;
