@@ -859,7 +859,6 @@ int container_start(Container *c, sd_bus_message *reply_to, sd_bus_error *error)
         rt->stdin_fd = -1;
         rt->stdout_fd = fd;
         rt->stderr_fd = fd;
-        rt->cgroup_fd = -1;
 
         r = berth_container_clone(rt);
         if (fd >= 0)

@@ -81,7 +81,6 @@ int berth_container_new_full(BerthConfig *config, const char *run_dir_base, cons
         c->pid = -1;
         c->pidfd = c->sync_fd = c->exit_fd = -1;
         c->stdin_fd = c->stdout_fd = c->stderr_fd = -1;
-        c->cgroup_fd = -1;
         c->extra_binds = g_ptr_array_new_with_free_func(bind_free);
 
         run_dir_base = run_dir_base ?: BERTH_RUNTIME_DIR;
@@ -457,10 +456,6 @@ int berth_container_clone(BerthContainer *c) {
                 .pidfd = (uint64_t) (uintptr_t) &pidfd,
                 .exit_signal = SIGCHLD,
         };
-        if (c->cgroup_fd >= 0) {
-                args.flags |= CLONE_INTO_CGROUP;
-                args.cgroup = (uint64_t) c->cgroup_fd;
-        }
 
         long pid = syscall(SYS_clone3, &args, sizeof(args));
         if (pid < 0) {

@@ -65,9 +65,6 @@ typedef struct BerthContainer {
         /* stdio for the container; -1 = /dev/null. Not owned. */
         int stdin_fd, stdout_fd, stderr_fd;
 
-        /* Optional cgroup directory fd for CLONE_INTO_CGROUP, -1 if none. Not owned. */
-        int cgroup_fd;
-
         /* Extra binds added by the daemon or the network layer (resolv.conf,
          * hosts), BerthBind*, applied after the config's binds. Owned. */
         GPtrArray *extra_binds;

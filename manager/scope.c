@@ -280,10 +280,10 @@ out:
         return r;
 }
 
+/* c->scope is named by container_start, before the state file is saved. */
 int scope_start(Container *c) {
+        g_return_val_if_fail(c->scope, -EINVAL);
         c->scope_retries = 0;
-        g_free(c->scope);
-        c->scope = g_strdup_printf("berth-%s.scope", c->name);
         return start_transient_unit(c, !c->manager->pidfds_unsupported);
 }
 
