@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -28,29 +30,95 @@ static void noop_handler(int sig) {
         (void) sig;
 }
 
-static void exec_or_die(char **argv, char **envp, const char *cwd, int err_fd) {
-        if (cwd && chdir(cwd) < 0) {
-                int e = errno;
-                char text[200];
-                snprintf(text, sizeof(text), "WorkingDirectory=%s: %s", cwd, strerror(e));
-                berth_sync_send(err_fd, BERTH_SYNC_ERROR, e, text);
-                _exit(127);
+/* What failed on the way to the payload, for the runtime's error message. */
+typedef enum PayloadStep {
+        PAYLOAD_OK,
+        PAYLOAD_CHDIR,
+        PAYLOAD_EXEC,
+} PayloadStep;
+
+typedef struct PayloadSpawn {
+        char **argv;
+        char **envp;
+        const char *cwd;
+        PayloadStep failed;
+        int error;            /* positive errno of the failed step */
+} PayloadSpawn;
+
+/* chdir and exec. Only returns on failure, with the step and errno recorded
+ * in *s. No allocation, no stdio: this also runs in a CLONE_VM child. */
+static void exec_payload(PayloadSpawn *s) {
+        if (s->cwd && chdir(s->cwd) < 0) {
+                s->failed = PAYLOAD_CHDIR;
+                s->error = errno;
+                return;
         }
         /* Everything but stdio is closed by exec. */
         (void) syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-        environ = envp;
-        execvp(argv[0], argv);
-        int e = errno;
+        /* execvp() searches the container's PATH, so it must be in environ. */
+        environ = s->envp;
+        execvp(s->argv[0], s->argv);
+        s->failed = PAYLOAD_EXEC;
+        s->error = errno;
+}
+
+static int payload_exit_code(const PayloadSpawn *s) {
+        return s->failed == PAYLOAD_EXEC && s->error != ENOENT ? 126 : 127;
+}
+
+static void send_payload_error(int fd, const PayloadSpawn *s) {
         char text[200];
-        snprintf(text, sizeof(text), "executing %s: %s", argv[0], strerror(e));
-        berth_sync_send(err_fd, BERTH_SYNC_ERROR, e, text);
-        _exit(e == ENOENT ? 127 : 126);
+        if (s->failed == PAYLOAD_CHDIR)
+                snprintf(text, sizeof(text), "WorkingDirectory=%s: %s", s->cwd, strerror(s->error));
+        else
+                snprintf(text, sizeof(text), "executing %s: %s", s->argv[0], strerror(s->error));
+        berth_sync_send(fd, BERTH_SYNC_ERROR, s->error, text);
 }
 
 _Noreturn void berth_exec_payload(char **argv, char **envp, const char *cwd, int sync_fd) {
+        PayloadSpawn s = { .argv = argv, .envp = envp, .cwd = cwd };
         /* The sync socket is O_CLOEXEC: the runtime sees EOF once exec succeeds. */
-        exec_or_die(argv, envp, cwd, sync_fd);
-        _exit(127);
+        exec_payload(&s);
+        send_payload_error(sync_fd, &s);
+        _exit(payload_exit_code(&s));
+}
+
+/* The payload child, in the stub's memory until it execs (CLONE_VM|CLONE_VFORK):
+ * no page tables to copy, and the stub resumes exactly when exec succeeded or
+ * the child gave up. Signal dispositions are the child's own (no CLONE_SIGHAND). */
+static int payload_main(void *userdata) {
+        PayloadSpawn *s = userdata;
+        sigset_t none;
+
+        for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
+                signal(forwarded[i], SIG_DFL);
+        signal(SIGCHLD, SIG_DFL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (setsid() >= 0 && isatty(STDIN_FILENO))
+                (void) ioctl(STDIN_FILENO, TIOCSCTTY, 0);
+        exec_payload(s);
+        _exit(payload_exit_code(s));
+}
+
+/* Start the payload; returns its pid, or -errno if it could not even be
+ * created. An exec failure is reported in *s, with the child already gone. */
+static pid_t spawn_payload(PayloadSpawn *s) {
+        size_t argc = 0;
+        while (s->argv[argc])
+                argc++;
+        /* execvp() may build a new argv on the stack (for a script without
+         * #!): leave room for it. */
+        size_t size = 256 * 1024 + (argc + 2) * sizeof(char *);
+        size = (size + 4095) & ~(size_t) 4095;
+        void *stack = mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_STACK, -1, 0);
+        if (stack == MAP_FAILED)
+                return -errno;
+
+        pid_t pid = clone(payload_main, (char *) stack + size, CLONE_VM|CLONE_VFORK|SIGCHLD, s);
+        int e = errno;
+        (void) munmap(stack, size);
+        return pid < 0 ? -e : pid;
 }
 
 static void write_exit(int exit_fd, int code, int sig) {
@@ -67,15 +135,13 @@ static void write_exit(int exit_fd, int code, int sig) {
 }
 
 _Noreturn void berth_stub_init(char **argv, char **envp, const char *cwd, int sync_fd, int exit_fd) {
-        sigset_t all, none;
-        int errpipe[2];
+        sigset_t all;
         pid_t payload;
 
         /* A PID namespace's init ignores signals it has no handler for (even
          * when they come from the parent namespace, for some): install real
          * handlers, keep everything blocked and take signals synchronously. */
         sigfillset(&all);
-        sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &all, NULL);
         for (size_t i = 0; i < ELEMENTSOF(forwarded); i++) {
                 struct sigaction sa = { .sa_handler = noop_handler };
@@ -85,40 +151,19 @@ _Noreturn void berth_stub_init(char **argv, char **envp, const char *cwd, int sy
         sigaction(SIGCHLD, &chld, NULL);
         prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-        if (pipe2(errpipe, O_CLOEXEC) < 0) {
-                berth_sync_send(sync_fd, BERTH_SYNC_ERROR, errno, "pipe2 in the stub init");
-                _exit(127);
-        }
-
-        payload = fork();
+        PayloadSpawn spawn = { .argv = argv, .envp = envp, .cwd = cwd };
+        payload = spawn_payload(&spawn);
         if (payload < 0) {
-                berth_sync_send(sync_fd, BERTH_SYNC_ERROR, errno, "forking the payload");
+                berth_sync_send(sync_fd, BERTH_SYNC_ERROR, -payload, "starting the payload");
                 _exit(127);
         }
-        if (payload == 0) {
-                for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
-                        signal(forwarded[i], SIG_DFL);
-                signal(SIGCHLD, SIG_DFL);
-                sigprocmask(SIG_SETMASK, &none, NULL);
-                close(errpipe[0]);
-                if (setsid() >= 0 && isatty(STDIN_FILENO))
-                        (void) ioctl(STDIN_FILENO, TIOCSCTTY, 0);
-                exec_or_die(argv, envp, cwd, errpipe[1]);
-        }
-
-        close(errpipe[1]);
-        BerthSyncMsg m;
-        ssize_t k;
-        do
-                k = read(errpipe[0], &m, sizeof(m));
-        while (k < 0 && errno == EINTR);
-        close(errpipe[0]);
-        if (k == (ssize_t) sizeof(m)) {
-                /* exec failed: pass the child's message on, reap it, give up. */
-                (void) !write(sync_fd, &m, sizeof(m));
+        if (spawn.failed != PAYLOAD_OK) {
+                /* exec failed: report it, reap the child, give up. */
+                int code = payload_exit_code(&spawn);
+                send_payload_error(sync_fd, &spawn);
                 (void) waitpid(payload, NULL, 0);
-                write_exit(exit_fd, 127, 0);
-                _exit(127);
+                write_exit(exit_fd, code, 0);
+                _exit(code);
         }
         berth_sync_send(sync_fd, BERTH_SYNC_READY, 0, NULL);
         close(sync_fd);
