@@ -44,6 +44,9 @@ void berth_mounts_free(BerthMounts *m) {
         if (!m)
                 return;
         safe_close(m->overlay_fd);
+        safe_close(m->devnull_fd);
+        safe_close(m->sys_mfd);
+        safe_close(m->mask_dir_fd);
         for (size_t i = 0; i < ELEMENTSOF(m->dev_fds); i++)
                 safe_close(m->dev_fds[i]);
         for (size_t i = 0; i < m->n_bind_fds; i++)
@@ -367,12 +370,13 @@ int berth_mounts_prepare(BerthContainer *c, char *msgbuf, size_t msglen) {
 
         if (!m)
                 return -ENOMEM;
-        m->overlay_fd = -1;
+        m->overlay_fd = m->devnull_fd = m->sys_mfd = m->mask_dir_fd = -1;
         for (size_t i = 0; i < ELEMENTSOF(m->dev_fds); i++)
                 m->dev_fds[i] = -1;
         c->mounts = m;
 
-        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
+        /* Root in a user namespace may not mknod: bind the host's nodes. */
+        for (size_t i = 0; c->config->private_users && i < ELEMENTSOF(dev_nodes); i++) {
                 g_autofree char *p = g_strconcat("/dev/", dev_nodes[i].name, NULL);
                 struct stat st;
                 int fd = open_tree(AT_FDCWD, p, OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC);
@@ -525,10 +529,14 @@ static int open_beneath(int base_fd, const char *rel, int extra_flags) {
 
 /* Mask a path beneath a pseudo-fs mount we made ourselves: open it without
  * following any symlink and without leaving that mount, check what it is, and
- * mount over the fd (never over a path that could be swapped). */
-static int mask_beneath(int base_fd, const char *rel, int devnull_fd) {
+ * mount over the fd (never over a path that could be swapped). Files get a
+ * read-only bind of /dev/null; directories one empty read-only tmpfs, made
+ * for the first and bind-cloned for the others (one superblock, not one per
+ * mask). */
+static int mask_beneath(BerthMounts *m, int base_fd, const char *rel) {
         _cleanup_close_ int target = -1, src = -1;
         struct stat st;
+        int r;
 
         target = open_beneath(base_fd, rel, 0);
         if (target == -ENOENT)
@@ -537,19 +545,28 @@ static int mask_beneath(int base_fd, const char *rel, int devnull_fd) {
                 return target;
         if (fstat(target, &st) < 0)
                 return NEG_ERRNO();
-        if (S_ISDIR(st.st_mode)) {
+        if (S_ISDIR(st.st_mode) && m->mask_dir_fd < 0) {
                 static const char *const opts[] = { "mode", "0555", "size", "0", NULL };
-                int r = new_fs("tmpfs", opts, MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC, &src);
+                r = new_fs("tmpfs", opts, MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC, &src);
                 if (r < 0)
                         return r;
-        } else {
+                r = attach_fd(src, target);
+                if (r < 0)
+                        return r;
+                /* Attached now: later masks clone it (a detached mount cannot be cloned on 6.1). */
+                m->mask_dir_fd = TAKE_FD(src);
+                return 0;
+        }
+        if (S_ISDIR(st.st_mode))
+                src = open_tree(m->mask_dir_fd, "", OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_EMPTY_PATH);
+        else {
                 struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NOEXEC };
-                src = open_tree(devnull_fd, "", OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_EMPTY_PATH);
-                if (src < 0)
-                        return NEG_ERRNO();
-                if (mount_setattr(src, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+                src = open_tree(m->devnull_fd, "", OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_EMPTY_PATH);
+                if (src >= 0 && mount_setattr(src, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
                         return NEG_ERRNO();
         }
+        if (src < 0)
+                return NEG_ERRNO();
         return attach_fd(src, target);
 }
 
@@ -570,7 +587,7 @@ static int read_only_beneath(int base_fd, const char *rel) {
         return attach_fd(src, target);
 }
 
-static int setup_dev(BerthContainer *c, int *ret_null_fd, char *msgbuf, size_t msglen) {
+static int setup_dev(BerthContainer *c, char *msgbuf, size_t msglen) {
         static const char *const dev_opts[] = { "mode", "0755", "size", "4m", NULL };
         _cleanup_close_ int devfd = -1;
         BerthMounts *m = c->mounts;
@@ -581,16 +598,26 @@ static int setup_dev(BerthContainer *c, int *ret_null_fd, char *msgbuf, size_t m
                 return FAIL(r, "mounting tmpfs on /dev: %s", strerror(-r));
 
         for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
-                int f = openat(devfd, dev_nodes[i].name, O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0666);
+                const char *name = dev_nodes[i].name;
+                if (m->dev_fds[i] < 0) {
+                        /* Our own node: no mount to make now and to tear down later. */
+                        if (mknodat(devfd, name, S_IFCHR|0666, makedev(dev_nodes[i].major, dev_nodes[i].minor)) < 0 ||
+                            fchmodat(devfd, name, 0666, 0) < 0)
+                                return FAIL(NEG_ERRNO(), "creating /dev/%s: %m", name);
+                        continue;
+                }
+                int f = openat(devfd, name, O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0666);
                 if (f < 0)
-                        return FAIL(NEG_ERRNO(), "creating /dev/%s: %m", dev_nodes[i].name);
+                        return FAIL(NEG_ERRNO(), "creating /dev/%s: %m", name);
                 close(f);
-                if (move_mount(m->dev_fds[i], "", devfd, dev_nodes[i].name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-                        return FAIL(NEG_ERRNO(), "binding /dev/%s: %m", dev_nodes[i].name);
+                if (move_mount(m->dev_fds[i], "", devfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                        return FAIL(NEG_ERRNO(), "binding /dev/%s: %m", name);
+                m->dev_fds[i] = safe_close(m->dev_fds[i]);
         }
-        /* dev_fds[0] now refers to the attached /dev/null: the source of every mask. */
-        *ret_null_fd = m->dev_fds[0];
-        m->dev_fds[0] = -1;
+        /* The source of every file mask. */
+        m->devnull_fd = openat(devfd, "null", O_PATH|O_NOFOLLOW|O_CLOEXEC);
+        if (m->devnull_fd < 0)
+                return FAIL(NEG_ERRNO(), "opening /dev/null: %m");
 
         if (mkdirat(devfd, "pts", 0755) < 0 || mkdirat(devfd, "shm", 01777) < 0 ||
             mkdirat(devfd, "mqueue", 0755) < 0)
@@ -644,63 +671,79 @@ static int setup_dev(BerthContainer *c, int *ret_null_fd, char *msgbuf, size_t m
         return 0;
 }
 
-static int setup_proc_sys(int *proc_mfd, int *sys_mfd, char *msgbuf, size_t msglen) {
-        _cleanup_close_ int procfd = -1, sysfd = -1;
+static int setup_sys(int *sys_mfd, char *msgbuf, size_t msglen) {
+        _cleanup_close_ int sysfd = -1, target = -1, cg = -1;
         int r;
 
-        r = attach_at(proc_mfd, "/proc", &procfd);
-        if (r < 0)
-                return FAIL(r, "mounting /proc: %s", strerror(-r));
         r = attach_at(sys_mfd, "/sys", &sysfd);
         if (r < 0)
                 return FAIL(r, "mounting /sys: %s", strerror(-r));
-
-        {
-                _cleanup_close_ int target = -1, cg = -1;
-                target = open_beneath(sysfd, "fs/cgroup", O_DIRECTORY);
-                if (target >= 0) {
-                        r = new_fs("cgroup2", NULL,
-                                   MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC, &cg);
-                        if (r < 0)
-                                return FAIL(r, "mounting cgroup2 on /sys/fs/cgroup: %s", strerror(-r));
-                        r = attach_fd(cg, target);
-                        if (r < 0)
-                                return FAIL(r, "attaching /sys/fs/cgroup: %s", strerror(-r));
-                }
-        }
-
+        target = open_beneath(sysfd, "fs/cgroup", O_DIRECTORY);
+        if (target < 0)
+                return 0;
+        r = new_fs("cgroup2", NULL, MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC, &cg);
+        if (r < 0)
+                return FAIL(r, "mounting cgroup2 on /sys/fs/cgroup: %s", strerror(-r));
+        r = attach_fd(cg, target);
+        if (r < 0)
+                return FAIL(r, "attaching /sys/fs/cgroup: %s", strerror(-r));
         return 0;
 }
 
-static int setup_masks(int devnull_fd, char *msgbuf, size_t msglen) {
-        _cleanup_close_ int procfd = -1, sysfd = -1;
+/* Open a pseudo-filesystem we mounted ourselves by its mount root: /proc and
+ * /sys may be anything in the image, but what is mounted on them now is ours. */
+static int open_own_mount(const char *path, char *msgbuf, size_t msglen) {
+        int fd = sys_openat2(AT_FDCWD, path, O_PATH|O_DIRECTORY|O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
+        if (fd < 0)
+                return FAIL(fd, "opening %s: %s", path, strerror(-fd));
+        return fd;
+}
+
+static int setup_proc_masks(BerthMounts *m, char *msgbuf, size_t msglen) {
+        _cleanup_close_ int procfd = open_own_mount("/proc", msgbuf, msglen);
         int r;
 
-        /* Open the pseudo-filesystems we mounted ourselves, by their mount
-         * roots: /proc and /sys may be anything in the image, but what is
-         * mounted on them now is ours. */
-        procfd = sys_openat2(AT_FDCWD, "/proc", O_PATH|O_DIRECTORY|O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
         if (procfd < 0)
-                return FAIL(procfd, "opening /proc: %s", strerror(-procfd));
-        sysfd = sys_openat2(AT_FDCWD, "/sys", O_PATH|O_DIRECTORY|O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
-        if (sysfd < 0)
-                return FAIL(sysfd, "opening /sys: %s", strerror(-sysfd));
+                return procfd;
         for (size_t i = 0; i < ELEMENTSOF(proc_read_only); i++) {
                 r = read_only_beneath(procfd, proc_read_only[i]);
                 if (r < 0)
                         return FAIL(r, "making /proc/%s read-only: %s", proc_read_only[i], strerror(-r));
         }
         for (size_t i = 0; i < ELEMENTSOF(proc_masked); i++) {
-                r = mask_beneath(procfd, proc_masked[i], devnull_fd);
+                r = mask_beneath(m, procfd, proc_masked[i]);
                 if (r < 0)
                         return FAIL(r, "masking /proc/%s: %s", proc_masked[i], strerror(-r));
         }
+        return 0;
+}
+
+static int setup_sys_masks(BerthMounts *m, char *msgbuf, size_t msglen) {
+        _cleanup_close_ int sysfd = open_own_mount("/sys", msgbuf, msglen);
+        int r;
+
+        if (sysfd < 0)
+                return sysfd;
         for (size_t i = 0; i < ELEMENTSOF(sys_masked); i++) {
-                r = mask_beneath(sysfd, sys_masked[i], devnull_fd);
+                r = mask_beneath(m, sysfd, sys_masked[i]);
                 if (r < 0)
                         return FAIL(r, "masking /sys/%s: %s", sys_masked[i], strerror(-r));
         }
         return 0;
+}
+
+/* Does any Bind= or TemporaryFileSystem= land on or below path? */
+static bool mount_at_or_below(const BerthContainer *c, const char *path) {
+        for (guint i = 0; i < c->config->binds->len; i++)
+                if (path_equal_or_below(((const BerthBind *) g_ptr_array_index(c->config->binds, i))->destination, path))
+                        return true;
+        for (guint i = 0; i < c->extra_binds->len; i++)
+                if (path_equal_or_below(((const BerthBind *) g_ptr_array_index(c->extra_binds, i))->destination, path))
+                        return true;
+        for (guint i = 0; i < c->config->tmpfs->len; i++)
+                if (path_equal_or_below(((const BerthTmpfs *) g_ptr_array_index(c->config->tmpfs, i))->destination, path))
+                        return true;
+        return false;
 }
 
 static int setup_binds_and_tmpfs(BerthContainer *c, char *msgbuf, size_t msglen) {
@@ -755,8 +798,9 @@ static int setup_binds_and_tmpfs(BerthContainer *c, char *msgbuf, size_t msglen)
         return 0;
 }
 
-int berth_mounts_setup_child(BerthContainer *c, char *msgbuf, size_t msglen) {
-        _cleanup_close_ int devnull_fd = -1, proc_mfd = -1, sys_mfd = -1;
+int berth_mounts_setup_root(BerthContainer *c, bool sysfs_now, char *msgbuf, size_t msglen) {
+        _cleanup_close_ int proc_mfd = -1;
+        BerthMounts *m = c->mounts;
         int r;
 
         /* Nothing we do from here on may propagate to the host. */
@@ -765,10 +809,10 @@ int berth_mounts_setup_child(BerthContainer *c, char *msgbuf, size_t msglen) {
 
         /* In a new user namespace we still carry the host's root uid here,
          * which owns the path to the mount point: attach before switching. */
-        if (move_mount(c->mounts->overlay_fd, "", AT_FDCWD, c->rootfs_dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        if (move_mount(m->overlay_fd, "", AT_FDCWD, c->rootfs_dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
                 return FAIL(NEG_ERRNO(), "attaching the overlay at %s: %m", c->rootfs_dir);
         /* The overlay fd now refers to the root of the attached mount. */
-        if (fchdir(c->mounts->overlay_fd) < 0)
+        if (fchdir(m->overlay_fd) < 0)
                 return FAIL(NEG_ERRNO(), "entering the overlay: %m");
         r = sys_pivot_root(".", ".");
         if (r < 0)
@@ -779,9 +823,12 @@ int berth_mounts_setup_child(BerthContainer *c, char *msgbuf, size_t msglen) {
         r = new_fs("proc", NULL, MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC, &proc_mfd);
         if (r < 0)
                 return FAIL(r, "mounting /proc: %s", strerror(-r));
-        r = new_fs("sysfs", NULL, MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC, &sys_mfd);
-        if (r < 0)
-                return FAIL(r, "mounting /sys: %s", strerror(-r));
+        if (sysfs_now) {
+                r = new_fs("sysfs", NULL, MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC,
+                           &m->sys_mfd);
+                if (r < 0)
+                        return FAIL(r, "mounting /sys: %s", strerror(-r));
+        }
 
         /* The old root is stacked under the new one: detach it. From here on no
          * path can name anything outside the container. */
@@ -795,17 +842,45 @@ int berth_mounts_setup_child(BerthContainer *c, char *msgbuf, size_t msglen) {
         if (c->config->private_users && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
                 return FAIL(NEG_ERRNO(), "becoming root in the user namespace: %m");
 
-        r = setup_dev(c, &devnull_fd, msgbuf, msglen);
+        r = setup_dev(c, msgbuf, msglen);
         if (r < 0)
                 return r;
-        r = setup_proc_sys(&proc_mfd, &sys_mfd, msgbuf, msglen);
+        r = attach_at(&proc_mfd, "/proc", NULL);
+        if (r < 0)
+                return FAIL(r, "mounting /proc: %s", strerror(-r));
+        /* Masks go on last, so that no mount can cover them: now, unless a
+         * bind or tmpfs is still to come below /proc. */
+        if (!mount_at_or_below(c, "/proc")) {
+                r = setup_proc_masks(m, msgbuf, msglen);
+                if (r < 0)
+                        return r;
+                m->proc_masked = true;
+        }
+        return 0;
+}
+
+int berth_mounts_setup_rest(BerthContainer *c, char *msgbuf, size_t msglen) {
+        BerthMounts *m = c->mounts;
+        int r;
+
+        if (m->sys_mfd < 0) {
+                r = new_fs("sysfs", NULL, MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC,
+                           &m->sys_mfd);
+                if (r < 0)
+                        return FAIL(r, "mounting /sys: %s", strerror(-r));
+        }
+        r = setup_sys(&m->sys_mfd, msgbuf, msglen);
         if (r < 0)
                 return r;
         r = setup_binds_and_tmpfs(c, msgbuf, msglen);
         if (r < 0)
                 return r;
-        /* Masks last, so no bind can cover them. */
-        r = setup_masks(devnull_fd, msgbuf, msglen);
+        if (!m->proc_masked) {
+                r = setup_proc_masks(m, msgbuf, msglen);
+                if (r < 0)
+                        return r;
+        }
+        r = setup_sys_masks(m, msgbuf, msglen);
         if (r < 0)
                 return r;
 

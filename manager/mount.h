@@ -19,10 +19,17 @@
 #include "runtime.h"
 
 typedef struct BerthMounts {
-        int overlay_fd;           /* detached overlay mount (made after clone, sent with GO) */
-        int dev_fds[6];           /* detached clones of host null zero full random urandom tty */
+        int overlay_fd;           /* detached overlay mount (made after clone, sent to the child) */
+        int dev_fds[6];           /* PrivateUsers= only: detached clones of host null zero full
+                                   * random urandom tty (otherwise the child mknods its own) */
         int *bind_fds;            /* detached clones of each bind source, config binds then extra */
         size_t n_bind_fds;
+
+        /* Child side, carried from berth_mounts_setup_root() to _rest(). */
+        int devnull_fd;           /* O_PATH of the container's /dev/null: source of file masks */
+        int sys_mfd;              /* sysfs instance, when made before the old root went */
+        int mask_dir_fd;          /* the attached empty tmpfs that masks directories */
+        bool proc_masked;
 } BerthMounts;
 
 /* Parent, before clone. On failure *msg (static or in msgbuf) says what failed. */
@@ -34,6 +41,12 @@ void berth_mounts_free(BerthMounts *m);
 /* Collect the fds the child must keep open. Returns how many were stored. */
 size_t berth_mounts_fds(const BerthMounts *m, int *fds, size_t max);
 
-/* Child, after GO: attach the overlay, pivot_root into it, then build
- * /proc, /sys, /dev, binds, tmpfs, read-only root and masks. */
-int berth_mounts_setup_child(BerthContainer *c, char *msgbuf, size_t msglen);
+/* Child, in two steps. First, as soon as the overlay arrives (in parallel with
+ * the runtime's own work: network namespace, scope): attach the overlay,
+ * pivot_root into it, /dev, /proc and its masks. sysfs_now: the child is in
+ * its final network namespace already, and a sysfs instance is made before the
+ * old root goes (a user namespace requires that). */
+int berth_mounts_setup_root(BerthContainer *c, bool sysfs_now, char *msgbuf, size_t msglen);
+/* Then after GO, in the final network and cgroup namespaces: /sys with
+ * cgroup2, binds, tmpfs, the remaining masks, a read-only root. */
+int berth_mounts_setup_rest(BerthContainer *c, char *msgbuf, size_t msglen);

@@ -28,6 +28,7 @@
 
 #include "policy.h"
 #include "runtime.h"
+#include "util.h"
 
 #define USEC_PER_SEC 1000000ULL
 #define USEC_PER_DAY (86400ULL * USEC_PER_SEC)
@@ -486,13 +487,6 @@ static char *path_canonical_alias(const char *normalized) {
                         return g_strconcat(aliases[i].to, normalized + n, NULL);
         }
         return g_strdup(normalized);
-}
-
-static bool path_equal_or_below(const char *path, const char *prefix) {
-        if (strcmp(prefix, "/") == 0)
-                return true;
-        size_t n = strlen(prefix);
-        return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
 static bool path_strictly_below(const char *path, const char *prefix) {

@@ -542,9 +542,13 @@ static int container_net_setup(Container *c, char **ret_error) {
         r = manager_net(c->manager, &net);
         if (r < 0)
                 return r;
-        fd = berth_netns_open_pid(c->leader);
-        if (fd < 0)
+        /* Not /proc/PID/ns/net: the child only enters its namespace at GO. */
+        fd = berth_container_open_netns(c->rt);
+        if (fd < 0) {
+                if (ret_error && c->rt->error_message)
+                        *ret_error = g_strdup(c->rt->error_message);
                 return fd;
+        }
         r = berth_net_setup(net, c->config, fd, NULL, &att, ret_error);
         close(fd);
         if (r < 0)

@@ -79,7 +79,7 @@ int berth_container_new_full(BerthConfig *config, const char *run_dir_base, cons
         c = g_new0(BerthContainer, 1);
         c->config = config;
         c->pid = -1;
-        c->pidfd = c->sync_fd = c->exit_fd = -1;
+        c->pidfd = c->sync_fd = c->exit_fd = c->netns_fd = -1;
         c->stdin_fd = c->stdout_fd = c->stderr_fd = -1;
         c->extra_binds = g_ptr_array_new_with_free_func(bind_free);
 
@@ -193,6 +193,13 @@ static void rename_process(const char *name) {
         memcpy(argv_area, name, n);
 }
 
+/* The network namespace is made apart from clone3 (by a thread, while the
+ * child builds its root) unless the host's is shared or it must belong to
+ * the container's user namespace. */
+static bool netns_after_clone(const BerthConfig *cfg) {
+        return !(cfg->host_namespaces & BERTH_NS_NET) && !cfg->private_users;
+}
+
 /* ---- the child ---- */
 
 /* stdio of the container: the caller's fds, /dev/null for those it left -1. */
@@ -257,17 +264,48 @@ static _Noreturn void child_fail(int sync_fd, int r, const char *msg) {
         _exit(1);
 }
 
+/* Receive a message of type expect from the runtime, with an fd or none
+ * (*ret_fd = -1). EOF: the runtime is gone, and so are we. */
+static int recv_with_fd(int sync_fd, char expect, int *ret_fd) {
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        char type;
+        struct iovec iov = { .iov_base = &type, .iov_len = 1 };
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1,
+                .msg_control = &control, .msg_controllen = sizeof(control),
+        };
+        ssize_t k;
+
+        do
+                k = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
+        while (k < 0 && errno == EINTR);
+        if (k != 1)
+                _exit(1);
+        *ret_fd = -1;
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+            cm->cmsg_len == CMSG_LEN(sizeof(int)))
+                memcpy(ret_fd, CMSG_DATA(cm), sizeof(int));
+        if (type != expect || (mh.msg_flags & MSG_CTRUNC)) {
+                *ret_fd = safe_close(*ret_fd);
+                return -EBADMSG;
+        }
+        return 0;
+}
+
 static _Noreturn void child_main(BerthContainer *c, int sync_fd, int null_fd, const BerthSeccompProgram *prog,
                                  uint64_t caps) {
         const BerthConfig *cfg = c->config;
         char msg[240] = "";
         int keep[72];
         size_t n_keep = 0;
-        char go;
         int r;
 
         /* Die with the runtime until the payload runs. (If it died before
-         * this, the read of GO below sees EOF.) */
+         * this, the next read of the sync socket sees EOF.) */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 _exit(1);
 
@@ -282,39 +320,16 @@ static _Noreturn void child_main(BerthContainer *c, int sync_fd, int null_fd, co
         if (r < 0)
                 child_fail(sync_fd, r, "closing inherited file descriptors");
 
-        /* Wait until the runtime has set up id maps, network and cgroup. GO
-         * carries the overlay mount, made once our user namespace existed. */
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        struct iovec iov = { .iov_base = &go, .iov_len = 1 };
-        struct msghdr mh = {
-                .msg_iov = &iov, .msg_iovlen = 1,
-                .msg_control = &control, .msg_controllen = sizeof(control),
-        };
-        ssize_t k;
-        do
-                k = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
-        while (k < 0 && errno == EINTR);
-        if (k != 1)
-                _exit(1);
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-        if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
-                child_fail(sync_fd, -EBADMSG, "no overlay mount came with GO");
-        memcpy(&c->mounts->overlay_fd, CMSG_DATA(cm), sizeof(int));
-
-        /* A cgroup namespace rooted at the scope we were moved into meanwhile. */
-        if (!(cfg->host_namespaces & BERTH_NS_CGROUP) && unshare(CLONE_NEWCGROUP) < 0)
-                child_fail(sync_fd, NEG_ERRNO(), "unsharing the cgroup namespace");
-
-        r = berth_mounts_setup_child(c, msg, sizeof(msg));
+        /* The overlay, made once our user namespace existed. Build everything
+         * that needs neither the network nor the cgroup namespace while the
+         * runtime prepares those. */
+        r = recv_with_fd(sync_fd, BERTH_SYNC_OVERLAY, &c->mounts->overlay_fd);
+        if (r < 0 || c->mounts->overlay_fd < 0)
+                child_fail(sync_fd, -EBADMSG, "no overlay mount came from the runtime");
+        bool netns_later = netns_after_clone(cfg);
+        r = berth_mounts_setup_root(c, !netns_later, msg, sizeof(msg));
         if (r < 0)
                 child_fail(sync_fd, r, msg);
-        /* The mount fds did their job: PID 1 keeps only stdio, the sync
-         * socket (until READY) and the exit-status file. */
-        berth_mounts_free(c->mounts);
-        c->mounts = NULL;
 
         if (!(cfg->host_namespaces & BERTH_NS_UTS)) {
                 const char *h = cfg->hostname ? cfg->hostname : cfg->name;
@@ -336,6 +351,28 @@ static _Noreturn void child_main(BerthContainer *c, int sync_fd, int null_fd, co
                 }
         }
         char **envp = build_env(cfg, &u, cfg->user);
+
+        /* GO: the runtime has set up network and cgroup; the network namespace
+         * comes with it unless we have been in it since clone3. */
+        _cleanup_close_ int netns_fd = -1;
+        r = recv_with_fd(sync_fd, BERTH_SYNC_GO, &netns_fd);
+        if (r < 0 || (netns_fd >= 0) != netns_later)
+                child_fail(sync_fd, -EBADMSG, "unexpected message instead of GO from the runtime");
+        if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) < 0)
+                child_fail(sync_fd, NEG_ERRNO(), "entering the network namespace");
+        netns_fd = safe_close(netns_fd);
+
+        /* A cgroup namespace rooted at the scope we were moved into meanwhile. */
+        if (!(cfg->host_namespaces & BERTH_NS_CGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+                child_fail(sync_fd, NEG_ERRNO(), "unsharing the cgroup namespace");
+
+        r = berth_mounts_setup_rest(c, msg, sizeof(msg));
+        if (r < 0)
+                child_fail(sync_fd, r, msg);
+        /* The mount fds did their job: PID 1 keeps only stdio, the sync
+         * socket (until READY) and the exit-status file. */
+        berth_mounts_free(c->mounts);
+        c->mounts = NULL;
 
         if (cfg->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 child_fail(sync_fd, NEG_ERRNO(), "PR_SET_NO_NEW_PRIVS");
@@ -390,6 +427,73 @@ static int write_id_map(pid_t pid, const char *which, uint32_t shift, uint32_t r
         return 0;
 }
 
+static int send_with_fd(int sync_fd, char type, int fd) {
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct iovec iov = { .iov_base = &type, .iov_len = 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        if (fd >= 0) {
+                mh.msg_control = &control;
+                mh.msg_controllen = sizeof(control);
+                struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+                cm->cmsg_level = SOL_SOCKET;
+                cm->cmsg_type = SCM_RIGHTS;
+                cm->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+        }
+        ssize_t k;
+        do
+                k = sendmsg(sync_fd, &mh, MSG_NOSIGNAL);
+        while (k < 0 && errno == EINTR);
+        return k == 1 ? 0 : k < 0 ? NEG_ERRNO() : -EIO;
+}
+
+/* A setup error the child left on the sync socket before it died, if any:
+ * into c->error_message, as -errno. 0 if there is none. */
+static int take_child_error(BerthContainer *c) {
+        BerthSyncMsg m;
+        if (c->sync_fd < 0)
+                return 0;
+        ssize_t k = recv(c->sync_fd, &m, sizeof(m), MSG_DONTWAIT);
+        if (k != (ssize_t) sizeof(m) || m.type != BERTH_SYNC_ERROR)
+                return 0;
+        m.text[sizeof(m.text) - 1] = 0;
+        set_error(c, "%s", m.text);
+        return m.error > 0 ? -m.error : -EIO;
+}
+
+/* The child stopped listening: it failed on its own and (maybe) said why. */
+static int child_gone(BerthContainer *c, int r) {
+        int e = take_child_error(c);
+        if (e < 0)
+                return e;
+        set_error(c, "the container's first process died during setup");
+        return r;
+}
+
+static void *netns_thread(void *userdata) {
+        BerthContainer *c = userdata;
+        /* Namespaces are per thread: only this one moves, and it ends here. */
+        if (unshare(CLONE_NEWNET) < 0) {
+                c->netns_error = NEG_ERRNO();
+                return NULL;
+        }
+        c->netns_fd = open("/proc/thread-self/ns/net", O_RDONLY|O_CLOEXEC);
+        if (c->netns_fd < 0)
+                c->netns_error = NEG_ERRNO();
+        return NULL;
+}
+
+static int netns_join(BerthContainer *c) {
+        if (c->netns_thread_running) {
+                (void) pthread_join(c->netns_thread, NULL);
+                c->netns_thread_running = false;
+        }
+        return c->netns_error;
+}
+
 int berth_container_clone(BerthContainer *c) {
         const BerthConfig *cfg = c->config;
         const BerthSeccompProgram *prog = NULL;
@@ -438,7 +542,8 @@ int berth_container_clone(BerthContainer *c) {
                 return r;
         }
 
-        /* The cgroup namespace is unshared by the child once it sits in its scope. */
+        /* The cgroup namespace is unshared by the child once it sits in its
+         * scope; the network namespace usually comes from netns_thread(). */
         flags = CLONE_PIDFD | CLONE_NEWNS;
         if (!(cfg->host_namespaces & BERTH_NS_PID))
                 flags |= CLONE_NEWPID;
@@ -446,7 +551,7 @@ int berth_container_clone(BerthContainer *c) {
                 flags |= CLONE_NEWUTS;
         if (!(cfg->host_namespaces & BERTH_NS_IPC))
                 flags |= CLONE_NEWIPC;
-        if (!(cfg->host_namespaces & BERTH_NS_NET))
+        if (!(cfg->host_namespaces & BERTH_NS_NET) && !netns_after_clone(cfg))
                 flags |= CLONE_NEWNET;
         if (cfg->private_users)
                 flags |= CLONE_NEWUSER;
@@ -499,34 +604,68 @@ int berth_container_clone(BerthContainer *c) {
                 set_error(c, "%s", msg);
                 return r;
         }
-        return 0;
-}
-
-int berth_container_release(BerthContainer *c) {
-        if (c->phase != BERTH_PHASE_CLONED)
-                return -EBUSY;
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        struct iovec iov = { .iov_base = (char *) "G", .iov_len = 1 };
-        struct msghdr mh = {
-                .msg_iov = &iov, .msg_iovlen = 1,
-                .msg_control = &control, .msg_controllen = sizeof(control),
-        };
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &c->mounts->overlay_fd, sizeof(int));
-
-        c->exit.started_usec = now_usec(CLOCK_REALTIME);
-        if (sendmsg(c->sync_fd, &mh, MSG_NOSIGNAL) != 1)
-                return NEG_ERRNO();
-        c->phase = BERTH_PHASE_RELEASED;
+        r = send_with_fd(c->sync_fd, BERTH_SYNC_OVERLAY, c->mounts->overlay_fd);
+        if (r < 0)
+                return child_gone(c, r);
         /* The child holds its own references to every detached mount now. */
         berth_mounts_free(c->mounts);
         c->mounts = NULL;
+
+        /* The network namespace, while the child builds its root. Only now: a
+         * thread that exists while we clone3 must not hold a lock the child
+         * would need (malloc's, for one); and it would compete with the
+         * overlay for the CPU. */
+        if (netns_after_clone(cfg)) {
+                r = -pthread_create(&c->netns_thread, NULL, netns_thread, c);
+                if (r < 0) {
+                        set_error(c, "starting the thread that creates the network namespace: %s", strerror(-r));
+                        return r;
+                }
+                c->netns_thread_running = true;
+        }
+        return 0;
+}
+
+int berth_container_open_netns(BerthContainer *c) {
+        int r;
+
+        if (c->phase != BERTH_PHASE_CLONED)
+                return -EBUSY;
+        if (c->config->host_namespaces & BERTH_NS_NET)
+                return -ENOENT;
+        if (!netns_after_clone(c->config)) {
+                char p[64];
+                snprintf(p, sizeof(p), "/proc/%d/ns/net", (int) c->pid);
+                int fd = open(p, O_RDONLY|O_CLOEXEC);
+                return fd < 0 ? NEG_ERRNO() : fd;
+        }
+        r = netns_join(c);
+        if (r < 0) {
+                set_error(c, "container %s: creating the network namespace: %s", c->config->name, strerror(-r));
+                return r;
+        }
+        r = fcntl(c->netns_fd, F_DUPFD_CLOEXEC, 3);
+        return r < 0 ? NEG_ERRNO() : r;
+}
+
+int berth_container_release(BerthContainer *c) {
+        int r;
+
+        if (c->phase != BERTH_PHASE_CLONED)
+                return -EBUSY;
+        r = netns_join(c);
+        if (r < 0) {
+                set_error(c, "container %s: creating the network namespace: %s", c->config->name, strerror(-r));
+                return r;
+        }
+
+        c->exit.started_usec = now_usec(CLOCK_REALTIME);
+        r = send_with_fd(c->sync_fd, BERTH_SYNC_GO, c->netns_fd);
+        if (r < 0)
+                return child_gone(c, r);
+        /* The child is in it now (or will die without it). */
+        c->netns_fd = safe_close(c->netns_fd);
+        c->phase = BERTH_PHASE_RELEASED;
         return 0;
 }
 
@@ -567,6 +706,9 @@ int berth_container_wait_ready(BerthContainer *c) {
 
 static void fill_exit(BerthContainer *c, const siginfo_t *si, BerthExit *ret) {
         c->exit.exited_usec = now_usec(CLOCK_REALTIME);
+        /* Died before anyone asked for READY: keep what it said. */
+        if (c->phase < BERTH_PHASE_RUNNING && !c->error_message)
+                (void) take_child_error(c);
         if (si->si_code == CLD_EXITED) {
                 c->exit.code = si->si_status;
                 c->exit.signal = 0;
@@ -663,6 +805,8 @@ void berth_container_free(BerthContainer *c) {
                 (void) sys_pidfd_send_signal(c->pidfd, SIGKILL);
                 (void) berth_container_wait(c, NULL);
         }
+        (void) netns_join(c);
+        safe_close(c->netns_fd);
         safe_close(c->pidfd);
         safe_close(c->sync_fd);
         safe_close(c->exit_fd);

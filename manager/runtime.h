@@ -9,12 +9,15 @@
  * Lifecycle (the daemon interleaves its own steps where marked):
  *
  *   berth_container_new(cfg)          resolve paths, create run dir and upper
- *   berth_container_clone(c)          clone3 into new namespaces, pidfd; the
- *                                     child waits on the sync socket; uid/gid
- *                                     maps are written
- *       ... caller: network in the child's netns, transient scope with the
- *           pidfd, wait for JobRemoved ...
- *   berth_container_release(c)        let the child set up its rootfs and run
+ *   berth_container_clone(c)          clone3 into new namespaces, pidfd; uid/gid
+ *                                     maps are written; the overlay goes to the
+ *                                     child, which builds its root, /dev and
+ *                                     /proc meanwhile; a thread creates the
+ *                                     network namespace meanwhile
+ *       ... caller: network in berth_container_open_netns(c), transient
+ *           scope with the pidfd, wait for JobRemoved ...
+ *   berth_container_release(c)        GO: the child enters its network and
+ *                                     cgroup namespaces, finishes and runs
  *   berth_container_wait_ready(c)     READY or the child's setup error
  *   berth_container_wait(c, &exit)    blocking waitid() on the pidfd (the
  *                                     daemon instead watches c->pidfd and
@@ -25,6 +28,7 @@
  * vanish with it: nothing is mounted on the host.
  */
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -70,6 +74,14 @@ typedef struct BerthContainer {
         GPtrArray *extra_binds;
 
         int exit_fd;               /* run_dir/exit, written by the stub at exit */
+
+        /* The network namespace, made by a thread while the child builds its
+         * root (not with clone3, where it would cost the child ~1 ms). Not with
+         * PrivateUsers=, whose netns must belong to the container's userns. */
+        int netns_fd;
+        int netns_error;
+        bool netns_thread_running;
+        pthread_t netns_thread;
         struct BerthMounts *mounts; /* private: fds prepared before clone */
 
         char *error_message;       /* child's setup error, if any */
@@ -83,6 +95,9 @@ int berth_container_new(BerthConfig *config, const char *run_dir_base, const cha
 int berth_container_new_full(BerthConfig *config, const char *run_dir_base, const char *state_dir_base,
                              BerthContainer **ret, char **ret_error_message);
 int berth_container_clone(BerthContainer *c);
+/* Between clone and release: a new fd of the container's network namespace
+ * (for the network layer), or -errno. Close it. */
+int berth_container_open_netns(BerthContainer *c);
 int berth_container_release(BerthContainer *c);
 int berth_container_wait_ready(BerthContainer *c);
 int berth_container_wait(BerthContainer *c, BerthExit *ret);

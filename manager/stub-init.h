@@ -10,6 +10,10 @@ enum {
         BERTH_SYNC_READY = 2, /* the payload was exec'd */
 };
 
+/* The runtime's one-byte messages to the child, each maybe with an fd. */
+#define BERTH_SYNC_OVERLAY 'O'  /* + the detached overlay: build the root */
+#define BERTH_SYNC_GO      'G'  /* + the netns, if made apart: finish and run */
+
 typedef struct BerthSyncMsg {
         int32_t type;
         int32_t error;       /* positive errno */

@@ -52,6 +52,13 @@ ssize_t loop_read(int fd, void *buf, size_t n) {
         return (ssize_t) done;
 }
 
+bool path_equal_or_below(const char *path, const char *prefix) {
+        if (strcmp(prefix, "/") == 0)
+                return true;
+        size_t n = strlen(prefix);
+        return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
 int mkdir_p(const char *path, mode_t mode) {
         char buf[PATH_MAX];
         size_t len = strlen(path);

@@ -39,6 +39,9 @@ uint64_t now_usec(clockid_t clock);
 int loop_write(int fd, const void *buf, size_t n);
 ssize_t loop_read(int fd, void *buf, size_t n);
 
+/* path is prefix or below it ("/" covers everything); both normalized, absolute. */
+bool path_equal_or_below(const char *path, const char *prefix);
+
 /* mkdir -p with mode, for host-side state dirs (trusted, absolute paths). */
 int mkdir_p(const char *path, mode_t mode);
 

@@ -14,7 +14,7 @@
  *     BerthNet *net;                            once per daemon
  *     berth_net_new(&opts, &net);
  *     ...
- *     int nsfd = berth_netns_open_pid(c->pid);  per container
+ *     int nsfd = berth_container_open_netns(c);  per container
  *     berth_net_setup(net, cfg, nsfd, c->run_dir, &att, &err);
  *     close(nsfd);
  *     ... release the child ...

@@ -228,6 +228,52 @@ static void test_fail_in_parent(void) {
         assert_clean(&b);
 }
 
+/* The network namespace the runtime hands out between clone and release (for
+ * the daemon's network setup) is the one the container then runs in, and the
+ * child enters it only at GO, not before. */
+static void test_netns_handed_over(void) {
+        const char *const cmd[] = { "Container", "Command", "/bin/sleep 100", NULL };
+        g_autoptr(BerthConfig) cfg = make_config("netns", cmd);
+        Baseline b = baseline();
+        BerthContainer *c = NULL;
+        struct stat given, inside, host;
+        g_assert_cmpint(berth_container_new(cfg, run_base, state_base, &c), ==, 0);
+        g_assert_cmpint(berth_container_open_netns(c), ==, -EBUSY); /* not cloned yet */
+        g_assert_cmpint(berth_container_clone(c), ==, 0);
+        int fd = berth_container_open_netns(c);
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(fstat(fd, &given), ==, 0);
+        g_assert_cmpint(stat("/proc/self/ns/net", &host), ==, 0);
+        g_assert_cmpuint(given.st_ino, !=, host.st_ino);
+        g_assert_cmpint(berth_container_release(c), ==, 0);
+        g_assert_cmpint(berth_container_wait_ready(c), ==, 0);
+        g_autofree char *p = g_strdup_printf("/proc/%d/ns/net", (int) c->pid);
+        g_assert_cmpint(stat(p, &inside), ==, 0);
+        g_assert_cmpuint(inside.st_ino, ==, given.st_ino);
+        close(fd);
+        berth_container_free(c);
+        assert_clean(&b);
+}
+
+/* A child that fails while the caller is still between clone and release
+ * (the daemon waiting for its scope) dies with its reason on the sync socket:
+ * reaping it keeps that reason. */
+static void test_fail_before_release(void) {
+        const char *const extra[] = { "Container", "User", "nobody-here", NULL };
+        g_autoptr(BerthConfig) cfg = make_config("fbr", extra);
+        Baseline b = baseline();
+        BerthContainer *c = NULL;
+        BerthExit ex = {};
+        g_assert_cmpint(berth_container_new(cfg, run_base, state_base, &c), ==, 0);
+        g_assert_cmpint(berth_container_clone(c), ==, 0);
+        g_assert_cmpint(berth_container_wait(c, &ex), ==, 0);
+        g_assert_cmpint(ex.code, !=, 0);
+        g_assert_nonnull(c->error_message);
+        g_assert_nonnull(strstr(c->error_message, "User=nobody-here"));
+        berth_container_free(c);
+        assert_clean(&b);
+}
+
 static void test_fail_in_child(void) {
         const char *const extra[] = { "Container", "User", "nobody-here", NULL };
         g_autoptr(BerthConfig) cfg = make_config("fc", extra);
@@ -299,6 +345,8 @@ int main(int argc, char **argv) {
         g_test_add_func("/lifecycle/abandon-running", test_abandon_running);
         g_test_add_func("/lifecycle/fail-in-parent", test_fail_in_parent);
         g_test_add_func("/lifecycle/fail-in-child", test_fail_in_child);
+        g_test_add_func("/lifecycle/fail-before-release", test_fail_before_release);
+        g_test_add_func("/lifecycle/netns-handed-over", test_netns_handed_over);
         g_test_add_func("/lifecycle/fail-at-exec", test_fail_at_exec);
         g_test_add_func("/lifecycle/busy-name", test_busy_name);
         g_test_add_func("/lifecycle/no-fd-leaks-into-container", test_no_fds_leak_into_container);

@@ -97,6 +97,22 @@ if [ -e /proc/kcore ]; then
         out=$(b kcore "${E[@]}" -- /bin/sh -c 'ls -l /proc/kcore; mount | grep kcore')
         check_contains "/proc/kcore has a mount on top" "$out" "/proc/kcore"
 fi
+# Directory masks are bind clones of one empty read-only tmpfs.
+if [ -d /proc/acpi ] && [ -d /sys/firmware ]; then
+        out=$(b dirmasks "${E[@]}" -- /bin/sh -c 'stat -c %d /proc/acpi /sys/firmware | sort -u | wc -l
+                mount | grep -cE " on /(proc/acpi|sys/firmware) type tmpfs \(ro,"
+                touch /proc/acpi/x 2>/dev/null && echo "acpi writable" || echo "acpi refused"')
+        check_eq "directory masks share one read-only tmpfs" "1 2 acpi refused" "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
+fi
+# A mount below /proc comes before the masks, so it cannot cover them.
+if [ -d /proc/driver ]; then
+        out=$(b procmount "${E[@]}" -p Files.TemporaryFileSystem=/proc/driver -- /bin/sh -c '
+                mount | grep -c " on /proc/driver type tmpfs"
+                echo "kcore bytes=$(head -c 100 /proc/kcore 2>/dev/null | wc -c)"
+                echo c > /proc/sysrq-trigger 2>/dev/null && echo "sysrq writable" || echo "sysrq refused"')
+        check_eq "TemporaryFileSystem= below /proc, masks still on top" "1 kcore bytes=0 sysrq refused" \
+                "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
+fi
 
 # --- /dev ---------------------------------------------------------------------
 out=$(b dev "${E[@]}" -- /bin/sh -c 'ls -A /dev | tr "\n" " "; echo; stat -c "%n %t:%T" /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty; readlink /dev/ptmx; readlink /dev/fd; head -c 4 /dev/zero | wc -c; mount | grep -E " /dev/(pts|shm) "')
@@ -106,6 +122,13 @@ check_contains "/dev/urandom is 1:9" "$out" "/dev/urandom 1:9"
 check_contains "/dev/ptmx points into the private devpts" "$out" "pts/ptmx"
 check_contains "devpts is a new instance" "$out" "ptmxmode=666"
 check_contains "/dev/shm is a tmpfs" "$out" "on /dev/shm type tmpfs"
+# The runtime's own nodes (mknod), and the host's nodes bound in a user
+# namespace, where mknod is not allowed: the same devices, usable by anyone.
+nodes='stat -c "%n %F %a %t:%T" /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty | tr "\n" ";"; head -c 3 /dev/urandom | wc -c; echo x > /dev/null && echo null-ok'
+want="/dev/null character special file 666 1:3;/dev/zero character special file 666 1:5;/dev/full character special file 666 1:7;/dev/random character special file 666 1:8;/dev/urandom character special file 666 1:9;/dev/tty character special file 666 5:0;3 null-ok"
+check_eq "/dev nodes: char devices, mode 0666, usable" "$want" "$(b devnodes "${E[@]}" -- /bin/sh -c "$nodes" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "/dev nodes with PrivateUsers= (host nodes bound)" "$want" \
+        "$(b devnodes2 "${E[@]}" -p Security.PrivateUsers=600000:65536 -- /bin/sh -c "$nodes" | tr '\n' ' ' | sed 's/ $//')"
 
 # --- capabilities ------------------------------------------------------------
 default_caps=$(b caps "${E[@]}" -- /bin/sh -c 'grep ^CapEff /proc/self/status | cut -f2')
