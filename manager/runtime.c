@@ -337,21 +337,6 @@ static _Noreturn void child_main(BerthContainer *c, int sync_fd, int null_fd, co
                         child_fail(sync_fd, NEG_ERRNO(), "sethostname");
         }
 
-        BerthUser u = {};
-        {
-                _cleanup_close_ int root_fd = open("/", O_PATH|O_DIRECTORY|O_CLOEXEC);
-                if (root_fd < 0)
-                        child_fail(sync_fd, NEG_ERRNO(), "opening the new root");
-                r = berth_user_resolve(root_fd, cfg->user, cfg->group, cfg->supplementary_groups, &u);
-                if (r < 0) {
-                        snprintf(msg, sizeof(msg), "User=%s Group=%s: %s in the container's /etc/passwd or /etc/group",
-                                 cfg->user ? cfg->user : "root", cfg->group ? cfg->group : "(default)",
-                                 r == -ESRCH ? "not found" : strerror(-r));
-                        child_fail(sync_fd, r, msg);
-                }
-        }
-        char **envp = build_env(cfg, &u, cfg->user);
-
         /* GO: the runtime has set up network and cgroup; the network namespace
          * comes with it unless we have been in it since clone3. */
         _cleanup_close_ int netns_fd = -1;
@@ -373,6 +358,22 @@ static _Noreturn void child_main(BerthContainer *c, int sync_fd, int null_fd, co
          * socket (until READY) and the exit-status file. */
         berth_mounts_free(c->mounts);
         c->mounts = NULL;
+
+        /* After the binds: /etc/passwd may be one. */
+        BerthUser u = {};
+        {
+                _cleanup_close_ int root_fd = open("/", O_PATH|O_DIRECTORY|O_CLOEXEC);
+                if (root_fd < 0)
+                        child_fail(sync_fd, NEG_ERRNO(), "opening the new root");
+                r = berth_user_resolve(root_fd, cfg->user, cfg->group, cfg->supplementary_groups, &u);
+                if (r < 0) {
+                        snprintf(msg, sizeof(msg), "User=%s Group=%s: %s in the container's /etc/passwd or /etc/group",
+                                 cfg->user ? cfg->user : "root", cfg->group ? cfg->group : "(default)",
+                                 r == -ESRCH ? "not found" : strerror(-r));
+                        child_fail(sync_fd, r, msg);
+                }
+        }
+        char **envp = build_env(cfg, &u, cfg->user);
 
         if (cfg->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 child_fail(sync_fd, NEG_ERRNO(), "PR_SET_NO_NEW_PRIVS");

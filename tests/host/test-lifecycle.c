@@ -257,9 +257,15 @@ static void test_netns_handed_over(void) {
 
 /* A child that fails while the caller is still between clone and release
  * (the daemon waiting for its scope) dies with its reason on the sync socket:
- * reaping it keeps that reason. */
+ * reaping it keeps that reason. Here the image's /dev is a file, so the
+ * child cannot mount its /dev while it builds the root. */
 static void test_fail_before_release(void) {
-        const char *const extra[] = { "Container", "User", "nobody-here", NULL };
+        g_autofree char *layer = g_build_filename(workdir, "dev-is-a-file", NULL);
+        g_autofree char *devfile = g_build_filename(layer, "dev", NULL);
+        g_autofree char *layers = g_strdup_printf("%s %s", rootfs, layer);
+        g_assert_cmpint(g_mkdir_with_parents(layer, 0755), ==, 0);
+        g_assert_true(g_file_set_contents(devfile, "", 0, NULL));
+        const char *const extra[] = { "Rootfs", "Directory", "", "Rootfs", "Layers", layers, NULL };
         g_autoptr(BerthConfig) cfg = make_config("fbr", extra);
         Baseline b = baseline();
         BerthContainer *c = NULL;
@@ -269,7 +275,7 @@ static void test_fail_before_release(void) {
         g_assert_cmpint(berth_container_wait(c, &ex), ==, 0);
         g_assert_cmpint(ex.code, !=, 0);
         g_assert_nonnull(c->error_message);
-        g_assert_nonnull(strstr(c->error_message, "User=nobody-here"));
+        g_assert_nonnull(strstr(c->error_message, "/dev"));
         berth_container_free(c);
         assert_clean(&b);
 }

@@ -138,6 +138,9 @@ check_eq "Capability= adds and DropCapability= removes (eff and bounding)" "0000
 out=$(b caps3 "${E[@]}" -p Container.User=nobody -- /bin/sh -c 'id -u; grep -E "^Cap(Eff|Prm|Bnd|Amb)" /proc/self/status | cut -f2 | tr "\n" " "')
 check_contains "a non-root user has no effective caps, bounding kept" "$out" "0000000000000000 0000000000000000 00000000a00425fb 0000000000000000"
 check_contains "User=nobody resolves in the container's /etc/passwd" "$out" "65534"
+{ cat "$ROOTFS/etc/passwd"; echo "binduser:x:4242:4243::/home/binduser:/bin/sh"; } > "$W/passwd"
+out=$(b bindpw "${E[@]}" -p "Files.BindReadOnly=$W/passwd:/etc/passwd" -p Container.User=binduser -- /bin/sh -c 'id -u; id -g; echo $HOME')
+check_eq "User= resolves in a bind-mounted /etc/passwd" "4242 4243 /home/binduser" "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
 check_eq "NoNewPrivileges is on by default" "1" "$(b nnp "${E[@]}" -- /bin/sh -c 'grep ^NoNewPrivs /proc/self/status | cut -f2')"
 
 # --- seccomp -----------------------------------------------------------------
