@@ -709,8 +709,11 @@ static void print_table(Bench *b, Runtime *rts, size_t n_rts, const uint64_t *co
                 printf("berth: first start in this process (cold, seccomp compiled): %.2f ms\n",
                        (double) first_in_process / NSEC_PER_MSEC);
         if (b->n_berth_phase > 0) {
+                /* Until GO: new, clone3, the overlay, and the child building its
+                 * root while a thread makes the network namespace. GO to READY:
+                 * /sys, binds, user, seccomp, caps, the payload's exec. */
                 static const char *const names[] = {
-                        "new+clone", "child setup", "payload", "teardown"
+                        "until GO", "GO to READY", "payload", "teardown"
                 };
                 printf("berth phases (median ms, from BerthExit):");
                 for (size_t k = 0; k < ELEMENTS(names); k++) {

@@ -24,7 +24,7 @@ typedef struct BerthSyncMsg {
 void berth_sync_send(int fd, int type, int error, const char *text);
 
 /* PID 1 of a container in stub mode, entered with every restriction already
- * applied: forks the payload, reports READY (or the exec error) on sync_fd,
+ * applied: spawns the payload (CLONE_VM|CLONE_VFORK), reports READY (or the exec error) on sync_fd,
  * reaps every child, forwards SIGTERM, SIGINT, SIGHUP, SIGUSR1 and SIGUSR2 to
  * the payload, and exits with the payload's status (128+N for signal N),
  * after writing it to exit_fd. Never returns. */
