@@ -59,58 +59,28 @@ typedef struct Msg {
 
 static int send_msg(int fd, int type, int value, const char *text, int pass_fd) {
         Msg m = { .type = type, .value = value };
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
         if (text)
                 snprintf(m.text, sizeof(m.text), "%s", text);
-        if (pass_fd >= 0) {
-                mh.msg_control = &control;
-                mh.msg_controllen = sizeof(control);
-                struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-                cm->cmsg_level = SOL_SOCKET;
-                cm->cmsg_type = SCM_RIGHTS;
-                cm->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
-        }
-        if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
-                return -errno;
-        return 0;
+        return send_with_fd(fd, &m, sizeof(m), pass_fd);
 }
 
+/* 1 and the message (and an fd, if ret_fd), 0 at EOF, or -errno. */
 static int recv_msg(int fd, Msg *m, int *ret_fd) {
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
-        struct msghdr mh = {
-                .msg_iov = &iov, .msg_iovlen = 1,
-                .msg_control = &control, .msg_controllen = sizeof(control),
-        };
-        ssize_t n;
-
-        do
-                n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return -errno;
-        if (n == 0)
-                return 0;
-        if ((size_t) n != sizeof(*m))
-                return -EBADMSG;
-        m->text[sizeof(m->text) - 1] = 0;
-        if (ret_fd) {
+        int passed = -1;
+        if (ret_fd)
                 *ret_fd = -1;
-                struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-                if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-                    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-                        memcpy(ret_fd, CMSG_DATA(cm), sizeof(int));
+        ssize_t n = recv_with_fd(fd, m, sizeof(*m), &passed);
+        if (n <= 0)
+                return (int) n;
+        if ((size_t) n != sizeof(*m)) {
+                safe_close(passed);
+                return -EBADMSG;
         }
+        m->text[sizeof(m->text) - 1] = 0;
+        if (ret_fd)
+                *ret_fd = passed;
+        else
+                safe_close(passed);
         return 1;
 }
 

@@ -229,50 +229,20 @@ static int overlay_via_helper(BerthContainer *c, GArray *lower_fds, const char *
 
                 rep.error = -r;
                 memcpy(rep.text, m, sizeof(rep.text));
-                union {
-                        struct cmsghdr h;
-                        char buf[CMSG_SPACE(sizeof(int))];
-                } control = {};
-                struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
-                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-                if (r == 0) {
-                        mh.msg_control = &control;
-                        mh.msg_controllen = sizeof(control);
-                        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-                        cm->cmsg_level = SOL_SOCKET;
-                        cm->cmsg_type = SCM_RIGHTS;
-                        cm->cmsg_len = CMSG_LEN(sizeof(int));
-                        memcpy(CMSG_DATA(cm), &ofd, sizeof(int));
-                }
-                _exit(sendmsg(sp[1], &mh, MSG_NOSIGNAL) < 0 ? 2 : r == 0 ? 0 : 1);
+                _exit(send_with_fd(sp[1], &rep, sizeof(rep), r == 0 ? ofd : -1) < 0 ? 2 : r == 0 ? 0 : 1);
         }
 
         close(sp[1]);
         HelperReply rep = {};
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
-        struct msghdr mh = {
-                .msg_iov = &iov, .msg_iovlen = 1,
-                .msg_control = &control, .msg_controllen = sizeof(control),
-        };
-        ssize_t k;
-        do
-                k = recvmsg(sp[0], &mh, MSG_CMSG_CLOEXEC);
-        while (k < 0 && errno == EINTR);
-        int saved = errno;
+        _cleanup_close_ int ofd = -1;
+        ssize_t k = recv_with_fd(sp[0], &rep, sizeof(rep), &ofd);
         close(sp[0]);
         while (waitpid((pid_t) pid, NULL, 0) < 0 && errno == EINTR)
                 ;
-        if (k != (ssize_t) sizeof(rep)) {
-                errno = saved;
-                return FAIL(k < 0 ? -saved : -EIO, "the overlay helper died");
-        }
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-        if (rep.error == 0 && cm && cm->cmsg_type == SCM_RIGHTS) {
-                memcpy(ret, CMSG_DATA(cm), sizeof(int));
+        if (k != (ssize_t) sizeof(rep))
+                return FAIL(k < 0 ? (int) k : -EIO, "the overlay helper died");
+        if (rep.error == 0 && ofd >= 0) {
+                *ret = TAKE_FD(ofd);
                 return 0;
         }
         rep.text[sizeof(rep.text) - 1] = 0;

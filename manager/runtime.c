@@ -266,32 +266,14 @@ static _Noreturn void child_fail(int sync_fd, int r, const char *msg) {
 
 /* Receive a message of type expect from the runtime, with an fd or none
  * (*ret_fd = -1). EOF: the runtime is gone, and so are we. */
-static int recv_with_fd(int sync_fd, char expect, int *ret_fd) {
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
+static int recv_from_runtime(int sync_fd, char expect, int *ret_fd) {
         char type;
-        struct iovec iov = { .iov_base = &type, .iov_len = 1 };
-        struct msghdr mh = {
-                .msg_iov = &iov, .msg_iovlen = 1,
-                .msg_control = &control, .msg_controllen = sizeof(control),
-        };
-        ssize_t k;
-
-        do
-                k = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
-        while (k < 0 && errno == EINTR);
-        if (k != 1)
+        ssize_t k = recv_with_fd(sync_fd, &type, 1, ret_fd);
+        if (k == 0)
                 _exit(1);
-        *ret_fd = -1;
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-        if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-            cm->cmsg_len == CMSG_LEN(sizeof(int)))
-                memcpy(ret_fd, CMSG_DATA(cm), sizeof(int));
-        if (type != expect || (mh.msg_flags & MSG_CTRUNC)) {
+        if (k != 1 || type != expect) {
                 *ret_fd = safe_close(*ret_fd);
-                return -EBADMSG;
+                return k < 0 ? (int) k : -EBADMSG;
         }
         return 0;
 }
@@ -323,7 +305,7 @@ static _Noreturn void child_main(BerthContainer *c, int sync_fd, int null_fd, co
         /* The overlay, made once our user namespace existed. Build everything
          * that needs neither the network nor the cgroup namespace while the
          * runtime prepares those. */
-        r = recv_with_fd(sync_fd, BERTH_SYNC_OVERLAY, &c->mounts->overlay_fd);
+        r = recv_from_runtime(sync_fd, BERTH_SYNC_OVERLAY, &c->mounts->overlay_fd);
         if (r < 0 || c->mounts->overlay_fd < 0)
                 child_fail(sync_fd, -EBADMSG, "no overlay mount came from the runtime");
         bool netns_later = netns_after_clone(cfg);
@@ -340,7 +322,7 @@ static _Noreturn void child_main(BerthContainer *c, int sync_fd, int null_fd, co
         /* GO: the runtime has set up network and cgroup; the network namespace
          * comes with it unless we have been in it since clone3. */
         _cleanup_close_ int netns_fd = -1;
-        r = recv_with_fd(sync_fd, BERTH_SYNC_GO, &netns_fd);
+        r = recv_from_runtime(sync_fd, BERTH_SYNC_GO, &netns_fd);
         if (r < 0 || (netns_fd >= 0) != netns_later)
                 child_fail(sync_fd, -EBADMSG, "unexpected message instead of GO from the runtime");
         if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) < 0)
@@ -428,27 +410,8 @@ static int write_id_map(pid_t pid, const char *which, uint32_t shift, uint32_t r
         return 0;
 }
 
-static int send_with_fd(int sync_fd, char type, int fd) {
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        struct iovec iov = { .iov_base = &type, .iov_len = 1 };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        if (fd >= 0) {
-                mh.msg_control = &control;
-                mh.msg_controllen = sizeof(control);
-                struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-                cm->cmsg_level = SOL_SOCKET;
-                cm->cmsg_type = SCM_RIGHTS;
-                cm->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-        }
-        ssize_t k;
-        do
-                k = sendmsg(sync_fd, &mh, MSG_NOSIGNAL);
-        while (k < 0 && errno == EINTR);
-        return k == 1 ? 0 : k < 0 ? NEG_ERRNO() : -EIO;
+static int send_to_child(BerthContainer *c, char type, int fd) {
+        return send_with_fd(c->sync_fd, &type, 1, fd);
 }
 
 /* A setup error the child left on the sync socket before it died, if any:
@@ -605,7 +568,7 @@ int berth_container_clone(BerthContainer *c) {
                 set_error(c, "%s", msg);
                 return r;
         }
-        r = send_with_fd(c->sync_fd, BERTH_SYNC_OVERLAY, c->mounts->overlay_fd);
+        r = send_to_child(c, BERTH_SYNC_OVERLAY, c->mounts->overlay_fd);
         if (r < 0)
                 return child_gone(c, r);
         /* The child holds its own references to every detached mount now. */
@@ -661,7 +624,7 @@ int berth_container_release(BerthContainer *c) {
         }
 
         c->exit.started_usec = now_usec(CLOCK_REALTIME);
-        r = send_with_fd(c->sync_fd, BERTH_SYNC_GO, c->netns_fd);
+        r = send_to_child(c, BERTH_SYNC_GO, c->netns_fd);
         if (r < 0)
                 return child_gone(c, r);
         /* The child is in it now (or will die without it). */

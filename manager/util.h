@@ -39,6 +39,15 @@ uint64_t now_usec(clockid_t clock);
 int loop_write(int fd, const void *buf, size_t n);
 ssize_t loop_read(int fd, void *buf, size_t n);
 
+/* One datagram on a SOCK_SEQPACKET/SOCK_DGRAM socket with at most one fd
+ * (SCM_RIGHTS; fd < 0: none). Retries EINTR, no SIGPIPE, allocates nothing.
+ * 0 or -errno. */
+int send_with_fd(int sock, const void *buf, size_t len, int fd);
+/* Receive one datagram into buf and at most one fd (*ret_fd, O_CLOEXEC; -1
+ * if none came). The length received, 0 at EOF, or -errno; -EBADMSG if
+ * control data was cut off (then no fd). */
+ssize_t recv_with_fd(int sock, void *buf, size_t len, int *ret_fd);
+
 /* path is prefix or below it ("/" covers everything); both normalized, absolute. */
 bool path_equal_or_below(const char *path, const char *prefix);
 
