@@ -194,12 +194,16 @@ int adopt_read_exit_status(Container *c, int *ret_code, int *ret_signal) {
 static bool cgroup_matches(pid_t pid, const char *scope) {
         g_autofree char *path = g_strdup_printf("/proc/%d/cgroup", (int) pid);
         g_autofree char *data = NULL;
-        g_autofree char *needle = g_strdup_printf("/%s", scope);
 
         if (!scope || !*scope || !g_file_get_contents(path, &data, NULL, NULL))
                 return false;
-        /* The leader sits in the scope itself or below it (Delegate=yes). */
-        return strstr(data, needle) != NULL;
+        /* The leader sits in the scope itself or below it (Delegate=yes): the
+         * scope must be a whole component of one of its cgroup paths. */
+        size_t n = strlen(scope);
+        for (const char *p = data; (p = strstr(p, scope)); p += n)
+                if (p > data && p[-1] == '/' && (p[n] == '/' || p[n] == '\n' || p[n] == '\0'))
+                        return true;
+        return false;
 }
 
 static int pidfd_open_checked(pid_t pid, uint64_t starttime) {
