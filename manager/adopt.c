@@ -166,8 +166,12 @@ void adopt_remove_state(Manager *m, const char *name) {
         int dfd, r;
 
         dfd = open(m->run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
+        if (dfd < 0) {
+                if (errno != ENOENT)
+                        log_daemon(LOG_WARNING, -errno, "Failed to open %s to remove the state of %s",
+                                   m->run_dir, name);
                 return;
+        }
         if (fstat(dfd, &st) == 0) {
                 r = rm_tree_at(dfd, name, st.st_dev);
                 if (r < 0)

@@ -123,9 +123,13 @@ int berth_port_claims_list(const char *state_dir, BerthPortClaim **ret, size_t *
                 return r;
         GArray *a = g_array_new(FALSE, TRUE, sizeof(BerthPortClaim));
         struct dirent *de;
-        while ((de = readdir(d))) {
+        for (;;) {
                 char buf[256];
                 BerthPortClaim c;
+                errno = 0;
+                de = readdir(d);
+                if (!de)
+                        break;
                 if (de->d_name[0] == '.')
                         continue;
                 if (berth_state_file_read(dfd, de->d_name, buf, sizeof buf) < 0)
@@ -134,7 +138,13 @@ int berth_port_claims_list(const char *state_dir, BerthPortClaim **ret, size_t *
                         continue;
                 g_array_append_val(a, c);
         }
+        /* A claim we could not list would keep its rule and its port: say so. */
+        r = errno > 0 ? -errno : 0;
         closedir(d);
+        if (r < 0) {
+                g_array_unref(a);
+                return r;
+        }
         BerthPortClaim *v = berth_garray_steal(a, ret_n);
         if (!v)
                 return -ENOMEM;
