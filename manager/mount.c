@@ -52,6 +52,7 @@ void berth_mounts_free(BerthMounts *m) {
         for (size_t i = 0; i < m->n_bind_fds; i++)
                 safe_close(m->bind_fds[i]);
         free(m->bind_fds);
+        g_free(m->lower_shown);
         free(m);
 }
 
@@ -252,7 +253,7 @@ static int overlay_via_helper(BerthContainer *c, GArray *lower_fds, const char *
 
 static int make_overlay(BerthContainer *c, int userns_fd, int *ret, char *msgbuf, size_t msglen) {
         g_autoptr(GArray_fds) lower_fds = g_array_new(FALSE, FALSE, sizeof(int));
-        g_autofree char *shown = g_strjoinv(":", c->lower_dirs);
+        const char *shown = c->mounts->lower_shown;
         int r;
 
         if (userns_fd >= 0) {
@@ -344,6 +345,7 @@ int berth_mounts_prepare(BerthContainer *c, char *msgbuf, size_t msglen) {
         for (size_t i = 0; i < ELEMENTSOF(m->dev_fds); i++)
                 m->dev_fds[i] = -1;
         c->mounts = m;
+        m->lower_shown = g_strjoinv(":", c->lower_dirs);
 
         /* Root in a user namespace may not mknod: bind the host's nodes. */
         for (size_t i = 0; c->config->private_users && i < ELEMENTSOF(dev_nodes); i++) {
@@ -768,6 +770,38 @@ static int setup_binds_and_tmpfs(BerthContainer *c, char *msgbuf, size_t msglen)
         return 0;
 }
 
+/* Without a user namespace the child makes the overlay itself, in its own
+ * mount namespace and from attached layers: an Ephemeral= upper is a tmpfs
+ * attached on the mount point first, and the overlay is stacked on top of it.
+ * Nothing detached is left to dissolve (each dissolve waits for an RCU grace
+ * period), and kernels that refuse detached layers (6.1) need no helper. */
+static int overlay_here(BerthContainer *c, char *msgbuf, size_t msglen) {
+        BerthMounts *m = c->mounts;
+        g_autofree char *eph_upper = NULL, *eph_work = NULL;
+        const char *upper = c->upper_dir, *work = c->work_dir;
+        int r;
+
+        if (c->config->ephemeral) {
+                static const char *const opts[] = { "mode", "0755", NULL };
+                _cleanup_close_ int tfd = -1;
+                r = new_fs("tmpfs", opts, MOUNT_ATTR_NODEV, &tfd);
+                if (r < 0)
+                        return FAIL(r, "ephemeral tmpfs: %s", strerror(-r));
+                if (move_mount(tfd, "", AT_FDCWD, c->rootfs_dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                        return FAIL(NEG_ERRNO(), "attaching the ephemeral tmpfs at %s: %m", c->rootfs_dir);
+                if (mkdirat(tfd, "upper", 0755) < 0 || mkdirat(tfd, "work", 0700) < 0)
+                        return FAIL(NEG_ERRNO(), "ephemeral upper: %m");
+                upper = eph_upper = g_build_filename(c->rootfs_dir, "upper", NULL);
+                work = eph_work = g_build_filename(c->rootfs_dir, "work", NULL);
+        }
+        r = overlay_mount(m->lower_shown, upper, work, m->lower_shown, &m->overlay_fd, msgbuf, msglen);
+        if (r < 0)
+                return r;
+        if (move_mount(m->overlay_fd, "", AT_FDCWD, c->rootfs_dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return FAIL(NEG_ERRNO(), "attaching the overlay at %s: %m", c->rootfs_dir);
+        return 0;
+}
+
 int berth_mounts_setup_root(BerthContainer *c, bool sysfs_now, char *msgbuf, size_t msglen) {
         _cleanup_close_ int proc_mfd = -1;
         BerthMounts *m = c->mounts;
@@ -777,9 +811,13 @@ int berth_mounts_setup_root(BerthContainer *c, bool sysfs_now, char *msgbuf, siz
         if (mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL) < 0)
                 return FAIL(NEG_ERRNO(), "making / private: %m");
 
+        if (m->overlay_fd < 0) {
+                r = overlay_here(c, msgbuf, msglen);
+                if (r < 0)
+                        return r;
         /* In a new user namespace we still carry the host's root uid here,
          * which owns the path to the mount point: attach before switching. */
-        if (move_mount(m->overlay_fd, "", AT_FDCWD, c->rootfs_dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        } else if (move_mount(m->overlay_fd, "", AT_FDCWD, c->rootfs_dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
                 return FAIL(NEG_ERRNO(), "attaching the overlay at %s: %m", c->rootfs_dir);
         /* The overlay fd now refers to the root of the attached mount. */
         if (fchdir(m->overlay_fd) < 0)

@@ -4,14 +4,16 @@
 /*
  * Root filesystem of a container.
  *
- * Everything that comes from the host is turned into a detached mount fd in
- * the parent before clone (the overlay, verified device nodes, bind sources),
- * so the child never resolves a host path after it starts setting up. The
- * child attaches them inside its own mount namespace, pivots into the overlay
- * and then only resolves paths inside the container, with every target of a
- * security-relevant mount (masks, read-only paths) opened as an O_PATH fd
- * beneath a procfs/sysfs instance it mounted itself, without following
- * symlinks. Nothing is ever mounted in the host's mount namespace.
+ * Bind sources (and, with PrivateUsers=, the host's device nodes and the
+ * idmapped overlay) become detached mount fds in the parent. The child makes
+ * everything else inside its own mount namespace, which it first makes
+ * private: without a user namespace the overlay from the configured layer
+ * paths (the only host paths it resolves, before any container code exists),
+ * then it pivots into the overlay and from there only resolves paths inside
+ * the container, with every target of a security-relevant mount (masks,
+ * read-only paths) opened as an O_PATH fd beneath a procfs/sysfs instance it
+ * mounted itself, without following symlinks. Nothing is ever mounted in the
+ * host's mount namespace.
  */
 
 #include <stddef.h>
@@ -19,7 +21,9 @@
 #include "runtime.h"
 
 typedef struct BerthMounts {
-        int overlay_fd;           /* detached overlay mount (made after clone, sent to the child) */
+        int overlay_fd;           /* PrivateUsers=: the detached overlay the runtime made for the
+                                   * child; otherwise the child makes its own */
+        char *lower_shown;        /* the lower layers, ":"-separated, top first */
         int dev_fds[6];           /* PrivateUsers= only: detached clones of host null zero full
                                    * random urandom tty (otherwise the child mknods its own) */
         int *bind_fds;            /* detached clones of each bind source, config binds then extra */
@@ -34,15 +38,16 @@ typedef struct BerthMounts {
 
 /* Parent, before clone. On failure *msg (static or in msgbuf) says what failed. */
 int berth_mounts_prepare(BerthContainer *c, char *msgbuf, size_t msglen);
-/* Parent, after clone: the overlay, with idmapped lower layers when
- * userns_fd >= 0. Handed to the child with GO. */
+/* Parent, after clone, with PrivateUsers=: the overlay with idmapped lower
+ * layers (userns_fd), for the child. */
 int berth_mounts_make_overlay(BerthContainer *c, int userns_fd, char *msgbuf, size_t msglen);
 void berth_mounts_free(BerthMounts *m);
 /* Collect the fds the child must keep open. Returns how many were stored. */
 size_t berth_mounts_fds(const BerthMounts *m, int *fds, size_t max);
 
-/* Child, in two steps. First, as soon as the overlay arrives (in parallel with
- * the runtime's own work: network namespace, scope): attach the overlay,
+/* Child, in two steps. First, right after clone3 (or, with PrivateUsers=, as
+ * soon as the overlay from the runtime arrives), in parallel with the
+ * runtime's own work (network namespace, scope): make or attach the overlay,
  * pivot_root into it, /dev, /proc and its masks. sysfs_now: the child is in
  * its final network namespace already, and a sysfs instance is made before the
  * old root goes (a user namespace requires that). */

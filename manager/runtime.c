@@ -302,12 +302,15 @@ static _Noreturn void child_main(BerthContainer *c, int sync_fd, int null_fd, co
         if (r < 0)
                 child_fail(sync_fd, r, "closing inherited file descriptors");
 
-        /* The overlay, made once our user namespace existed. Build everything
-         * that needs neither the network nor the cgroup namespace while the
-         * runtime prepares those. */
-        r = recv_from_runtime(sync_fd, BERTH_SYNC_OVERLAY, &c->mounts->overlay_fd);
-        if (r < 0 || c->mounts->overlay_fd < 0)
-                child_fail(sync_fd, -EBADMSG, "no overlay mount came from the runtime");
+        /* Build everything that needs neither the network nor the cgroup
+         * namespace while the runtime prepares those. With a user namespace
+         * the runtime makes the overlay, once it has written our id maps;
+         * without, we make it ourselves. */
+        if (cfg->private_users) {
+                r = recv_from_runtime(sync_fd, BERTH_SYNC_OVERLAY, &c->mounts->overlay_fd);
+                if (r < 0 || c->mounts->overlay_fd < 0)
+                        child_fail(sync_fd, -EBADMSG, "no overlay mount came from the runtime");
+        }
         bool netns_later = netns_after_clone(cfg);
         r = berth_mounts_setup_root(c, !netns_later, msg, sizeof(msg));
         if (r < 0)
@@ -545,8 +548,10 @@ int berth_container_clone(BerthContainer *c) {
         c->pidfd = pidfd;
         c->phase = BERTH_PHASE_CLONED;
 
-        _cleanup_close_ int userns_fd = -1;
+        /* With a user namespace: the id maps, then the overlay with lower
+         * layers idmapped into it. (Otherwise the child makes its own.) */
         if (cfg->private_users) {
+                _cleanup_close_ int userns_fd = -1;
                 r = write_id_map(c->pid, "uid_map", cfg->uid_shift, cfg->uid_range);
                 if (r >= 0)
                         r = write_id_map(c->pid, "gid_map", cfg->uid_shift, cfg->uid_range);
@@ -562,23 +567,19 @@ int berth_container_clone(BerthContainer *c) {
                         set_error(c, "opening the container's user namespace: %m");
                         return r;
                 }
+                r = berth_mounts_make_overlay(c, userns_fd, msg, sizeof(msg));
+                if (r < 0) {
+                        set_error(c, "%s", msg);
+                        return r;
+                }
+                r = send_to_child(c, BERTH_SYNC_OVERLAY, c->mounts->overlay_fd);
+                if (r < 0)
+                        return child_gone(c, r);
         }
-        r = berth_mounts_make_overlay(c, userns_fd, msg, sizeof(msg));
-        if (r < 0) {
-                set_error(c, "%s", msg);
-                return r;
-        }
-        r = send_to_child(c, BERTH_SYNC_OVERLAY, c->mounts->overlay_fd);
-        if (r < 0)
-                return child_gone(c, r);
-        /* The child holds its own references to every detached mount now. */
-        berth_mounts_free(c->mounts);
-        c->mounts = NULL;
 
         /* The network namespace, while the child builds its root. Only now: a
          * thread that exists while we clone3 must not hold a lock the child
-         * would need (malloc's, for one); and it would compete with the
-         * overlay for the CPU. */
+         * would need (malloc's, for one). */
         if (netns_after_clone(cfg)) {
                 r = -pthread_create(&c->netns_thread, NULL, netns_thread, c);
                 if (r < 0) {
@@ -587,6 +588,10 @@ int berth_container_clone(BerthContainer *c) {
                 }
                 c->netns_thread_running = true;
         }
+
+        /* The child holds its own references to every mount fd now. */
+        berth_mounts_free(c->mounts);
+        c->mounts = NULL;
         return 0;
 }
 
