@@ -847,8 +847,8 @@ int berth_mounts_setup_root(BerthContainer *c, bool sysfs_now, char *msgbuf, siz
 
         /* The host's ids are unmapped in a new user namespace (files we
          * create would fail with EOVERFLOW): become its root now. */
-        if (c->config->private_users && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
-                return FAIL(NEG_ERRNO(), "becoming root in the user namespace: %m");
+        if (c->config->private_users && ((r = sys_setresgid(0, 0, 0)) < 0 || (r = sys_setresuid(0, 0, 0)) < 0))
+                return FAIL(r, "becoming root in the user namespace: %s", strerror(-r));
 
         r = setup_dev(c, msgbuf, msglen);
         if (r < 0)

@@ -373,12 +373,15 @@ static _Noreturn void child_main(BerthContainer *c, int sync_fd, int null_fd, co
 
         if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
                 child_fail(sync_fd, NEG_ERRNO(), "PR_SET_KEEPCAPS");
-        if (setgroups(u.n_groups, u.groups) < 0)
-                child_fail(sync_fd, NEG_ERRNO(), "setgroups");
-        if (setresgid(u.gid, u.gid, u.gid) < 0)
-                child_fail(sync_fd, NEG_ERRNO(), "setresgid");
-        if (setresuid(u.uid, u.uid, u.uid) < 0)
-                child_fail(sync_fd, NEG_ERRNO(), "setresuid");
+        r = sys_setgroups(u.n_groups, u.groups);
+        if (r < 0)
+                child_fail(sync_fd, r, "setgroups");
+        r = sys_setresgid(u.gid, u.gid, u.gid);
+        if (r < 0)
+                child_fail(sync_fd, r, "setresgid");
+        r = sys_setresuid(u.uid, u.uid, u.uid);
+        if (r < 0)
+                child_fail(sync_fd, r, "setresuid");
         r = berth_caps_apply(caps, u.uid == 0);
         if (r < 0)
                 child_fail(sync_fd, r, "applying the capability sets");

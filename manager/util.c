@@ -249,3 +249,15 @@ ssize_t recv_with_fd(int sock, void *buf, size_t len, int *ret_fd) {
         }
         return k;
 }
+
+int sys_setgroups(size_t n, const gid_t *groups) {
+        return syscall(SYS_setgroups, n, groups) < 0 ? NEG_ERRNO() : 0;
+}
+
+int sys_setresgid(gid_t rgid, gid_t egid, gid_t sgid) {
+        return syscall(SYS_setresgid, rgid, egid, sgid) < 0 ? NEG_ERRNO() : 0;
+}
+
+int sys_setresuid(uid_t ruid, uid_t euid, uid_t suid) {
+        return syscall(SYS_setresuid, ruid, euid, suid) < 0 ? NEG_ERRNO() : 0;
+}

@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -280,6 +282,52 @@ static void test_fail_before_release(void) {
         assert_clean(&b);
 }
 
+static void *thread_that_returns(void *p) {
+        return p;
+}
+
+static void on_alarm(int sig) {
+        (void) sig;
+        static const char m[] = "container start hung\n";
+        (void) !write(STDERR_FILENO, m, sizeof(m) - 1);
+        _exit(99);
+}
+
+/* A runtime process that is just creating a thread when it clones a
+ * container (berthd starting two at once: the first one's network namespace
+ * thread) hands the child glibc's record of a thread that never starts
+ * there. glibc's setgroups() and setres[ug]id() would wait for it forever.
+ * One CPU and SCHED_FIFO make sure the new thread has not run at clone3. */
+static void test_thread_being_created(void) {
+        const char *const cmd[] = { "Container", "Command", "/bin/true", NULL };
+        g_autoptr(BerthConfig) cfg = make_config("thr", cmd);
+        struct sched_param fifo = { .sched_priority = 1 }, saved_param;
+        cpu_set_t one, saved_cpus;
+        int saved_policy = sched_getscheduler(0);
+        BerthExit ex = {};
+        g_autofree char *msg = NULL;
+        pthread_t t;
+
+        g_assert_cmpint(sched_getparam(0, &saved_param), ==, 0);
+        g_assert_cmpint(sched_getaffinity(0, sizeof(saved_cpus), &saved_cpus), ==, 0);
+        CPU_ZERO(&one);
+        CPU_SET(sched_getcpu(), &one);
+        g_assert_cmpint(sched_setaffinity(0, sizeof(one), &one), ==, 0);
+        g_assert_cmpint(sched_setscheduler(0, SCHED_FIFO, &fifo), ==, 0);
+
+        signal(SIGALRM, on_alarm);
+        alarm(60);
+        g_assert_cmpint(pthread_create(&t, NULL, thread_that_returns, NULL), ==, 0);
+        int r = berth_container_run(cfg, run_base, state_base, &ex, &msg);
+        alarm(0);
+
+        g_assert_cmpint(sched_setscheduler(0, saved_policy, &saved_param), ==, 0);
+        g_assert_cmpint(sched_setaffinity(0, sizeof(saved_cpus), &saved_cpus), ==, 0);
+        g_assert_cmpint(pthread_join(t, NULL), ==, 0);
+        g_assert_cmpint(r, ==, 0);
+        g_assert_cmpint(ex.code, ==, 0);
+}
+
 static void test_fail_in_child(void) {
         const char *const extra[] = { "Container", "User", "nobody-here", NULL };
         g_autoptr(BerthConfig) cfg = make_config("fc", extra);
@@ -353,6 +401,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/lifecycle/fail-in-child", test_fail_in_child);
         g_test_add_func("/lifecycle/fail-before-release", test_fail_before_release);
         g_test_add_func("/lifecycle/netns-handed-over", test_netns_handed_over);
+        g_test_add_func("/lifecycle/thread-being-created", test_thread_being_created);
         g_test_add_func("/lifecycle/fail-at-exec", test_fail_at_exec);
         g_test_add_func("/lifecycle/busy-name", test_busy_name);
         g_test_add_func("/lifecycle/no-fd-leaks-into-container", test_no_fds_leak_into_container);
