@@ -811,12 +811,12 @@ int berth_mounts_setup_root(BerthContainer *c, bool sysfs_now, char *msgbuf, siz
         if (mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL) < 0)
                 return FAIL(NEG_ERRNO(), "making / private: %m");
 
+        /* The runtime's overlay (user namespace) is attached while we still
+         * carry the host's root uid, which owns the path to the mount point. */
         if (m->overlay_fd < 0) {
                 r = overlay_here(c, msgbuf, msglen);
                 if (r < 0)
                         return r;
-        /* In a new user namespace we still carry the host's root uid here,
-         * which owns the path to the mount point: attach before switching. */
         } else if (move_mount(m->overlay_fd, "", AT_FDCWD, c->rootfs_dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
                 return FAIL(NEG_ERRNO(), "attaching the overlay at %s: %m", c->rootfs_dir);
         /* The overlay fd now refers to the root of the attached mount. */
