@@ -134,6 +134,17 @@ fi
 echo "$out"
 echo "$out" | grep -q MemoryMax || fail "error does not name the key: $out"
 
+echo "== a missing image fails the start and says so (the child finds out, while berthd sets up the network)"
+conf_text /bin/true | sed "s|^Directory=.*|Directory=/srv/no-such-image|" | install_conf noimage
+if out=$(busctl call org.berth.berth1 /org/berth/berth1 org.berth.berth1.Manager StartContainer s noimage 2>&1); then
+        fail "a container without its image started"
+fi
+echo "$out"
+echo "$out" | grep -q "/srv/no-such-image" || fail "error does not name the image directory: $out"
+wait_for 5 sh -c '! systemctl list-units --no-legend "berth-noimage.scope" | grep -q .' || fail "noimage left a scope"
+[ -e /run/berth/noimage ] && fail "/run/berth/noimage left behind"
+ip link show 2>/dev/null | grep -q "ve-noimage" && fail "noimage left its veth"
+
 echo "== nothing left"
 systemctl list-units --no-legend 'berth-*.scope' | grep -q . && fail "scopes left: $(systemctl list-units 'berth-*')"
 echo "PASS"
