@@ -40,7 +40,6 @@
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 extern char **environ;
 
@@ -157,39 +156,6 @@ static void leader_status(pid_t leader, uint64_t *ret_bnd, bool *ret_nnp, int *r
                 else if (g_str_has_prefix(*l, "Seccomp:"))
                         *ret_seccomp = atoi(*l + 8);
         }
-}
-
-static char **build_env(const BerthConfig *cfg, const BerthUser *u, const char *user_name, bool pty) {
-        GPtrArray *env = g_ptr_array_new();
-        const char *term = getenv("TERM");
-
-        g_ptr_array_add(env, g_strdup("PATH=" DEFAULT_PATH));
-        g_ptr_array_add(env, g_strdup("container=berth"));
-        g_ptr_array_add(env, g_strdup_printf("HOME=%s", u->home ? u->home : "/"));
-        if (user_name && !g_ascii_isdigit(user_name[0])) {
-                g_ptr_array_add(env, g_strdup_printf("USER=%s", user_name));
-                g_ptr_array_add(env, g_strdup_printf("LOGNAME=%s", user_name));
-        } else if (u->uid == 0) {
-                g_ptr_array_add(env, g_strdup("USER=root"));
-                g_ptr_array_add(env, g_strdup("LOGNAME=root"));
-        }
-        if (pty)
-                g_ptr_array_add(env, g_strdup_printf("TERM=%s", term && *term ? term : "xterm"));
-        char **lists[] = { cfg->environment, arg.setenv };
-        for (size_t li = 0; li < G_N_ELEMENTS(lists); li++)
-                for (char **kv = lists[li]; kv && *kv; kv++) {
-                        size_t klen = strcspn(*kv, "=");
-                        for (guint j = 0; j < env->len; j++) {
-                                const char *e = env->pdata[j];
-                                if (strncmp(e, *kv, klen) == 0 && e[klen] == '=') {
-                                        g_free(g_ptr_array_steal_index(env, j));
-                                        break;
-                                }
-                        }
-                        g_ptr_array_add(env, g_strdup(*kv));
-                }
-        g_ptr_array_add(env, NULL);
-        return (char **) g_ptr_array_free(env, FALSE);
 }
 
 static const struct {
@@ -362,7 +328,11 @@ static _Noreturn void run_joiner(ExecContext *x) {
                         joiner_fail(x->sock, m, r == -ESRCH ? ESRCH : -r);
                 }
         }
-        char **envp = build_env(x->cfg, &u, x->user, x->pty);
+        /* A terminal gets TERM, which the config and --setenv may still change. */
+        const char *term = getenv("TERM");
+        g_autofree char *term_kv = g_strdup_printf("TERM=%s", term && *term ? term : "xterm");
+        char *term_list[] = { x->pty ? term_kv : NULL, NULL };
+        char **envp = berth_payload_environment(&u, x->user, (char **const[]) { term_list, x->cfg->environment, arg.setenv }, 3);
 
         if (x->pty) {
                 /* The container's own devpts instance, reached through its /dev. */

@@ -224,7 +224,7 @@ static int move_stdio(const BerthContainer *c, int null_fd) {
         return 0;
 }
 
-static char **build_env(const BerthConfig *cfg, const BerthUser *u, const char *user_name) {
+char **berth_payload_environment(const BerthUser *u, const char *user_name, char **const *lists, size_t n) {
         GPtrArray *env = g_ptr_array_new();
         g_ptr_array_add(env, g_strdup("PATH=" DEFAULT_PATH));
         g_ptr_array_add(env, g_strdup("container=berth"));
@@ -236,18 +236,18 @@ static char **build_env(const BerthConfig *cfg, const BerthUser *u, const char *
                 g_ptr_array_add(env, g_strdup("USER=root"));
                 g_ptr_array_add(env, g_strdup("LOGNAME=root"));
         }
-        for (size_t i = 0; cfg->environment && cfg->environment[i]; i++) {
-                const char *kv = cfg->environment[i];
-                size_t klen = strcspn(kv, "=");
-                for (guint j = 0; j < env->len; j++) {
-                        const char *e = g_ptr_array_index(env, j);
-                        if (strncmp(e, kv, klen) == 0 && e[klen] == '=') {
-                                g_free(g_ptr_array_steal_index(env, j));
-                                break;
+        for (size_t li = 0; li < n; li++)
+                for (char **kv = lists[li]; kv && *kv; kv++) {
+                        size_t klen = strcspn(*kv, "=");
+                        for (guint j = 0; j < env->len; j++) {
+                                const char *e = g_ptr_array_index(env, j);
+                                if (strncmp(e, *kv, klen) == 0 && e[klen] == '=') {
+                                        g_free(g_ptr_array_steal_index(env, j));
+                                        break;
+                                }
                         }
+                        g_ptr_array_add(env, g_strdup(*kv));
                 }
-                g_ptr_array_add(env, g_strdup(kv));
-        }
         g_ptr_array_add(env, NULL);
         return (char **) g_ptr_array_free(env, FALSE);
 }
@@ -358,7 +358,7 @@ static _Noreturn void child_main(BerthContainer *c, int sync_fd, int null_fd, co
                         child_fail(sync_fd, r, msg);
                 }
         }
-        char **envp = build_env(cfg, &u, cfg->user);
+        char **envp = berth_payload_environment(&u, cfg->user, (char **const[]) { cfg->environment }, 1);
 
         if (cfg->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 child_fail(sync_fd, NEG_ERRNO(), "PR_SET_NO_NEW_PRIVS");

@@ -161,3 +161,8 @@ typedef struct BerthUser {
 int berth_user_resolve(int root_fd, const char *user, const char *group, char **supplementary,
                        BerthUser *ret);
 void berth_user_done(BerthUser *u);
+/* The payload's environment, for the stub init and berthctl exec alike:
+ * PATH, container=berth, HOME, USER and LOGNAME of u (user_name as the
+ * config gives it, or NULL), then each of the n NULL-terminated KEY=VALUE
+ * lists in order, a later key replacing an earlier one. g_strfreev() it. */
+char **berth_payload_environment(const BerthUser *u, const char *user_name, char **const *lists, size_t n);
