@@ -474,22 +474,11 @@ static int attach_at(int *mfd_in, const char *where, int *ret_fd) {
 
 static int mount_new_at(const char *type, const char *const *options, unsigned attrs, const char *where,
                         int *ret_fd) {
-        _cleanup_close_ int mfd = -1, target = -1;
-        int r = make_mount_point(where, true);
+        int mfd = -1;
+        int r = new_fs(type, options, attrs, &mfd);
         if (r < 0)
                 return r;
-        target = open_target(where);
-        if (target < 0)
-                return target;
-        r = new_fs(type, options, attrs, &mfd);
-        if (r < 0)
-                return r;
-        r = attach_fd(mfd, target);
-        if (r < 0)
-                return r;
-        if (ret_fd)
-                *ret_fd = TAKE_FD(mfd);
-        return 0;
+        return attach_at(&mfd, where, ret_fd);
 }
 
 /* Open a path beneath a pseudo-fs mount we made ourselves: never through a
