@@ -439,7 +439,7 @@ static int child_gone(BerthContainer *c, int r) {
         int e = take_child_error(c);
         if (e < 0)
                 return e;
-        set_error(c, "the container's first process died during setup");
+        set_error(c, "container %s: its first process died during setup", c->config->name);
         return r;
 }
 
@@ -586,7 +586,8 @@ int berth_container_clone(BerthContainer *c) {
         if (netns_after_clone(cfg)) {
                 r = -pthread_create(&c->netns_thread, NULL, netns_thread, c);
                 if (r < 0) {
-                        set_error(c, "starting the thread that creates the network namespace: %s", strerror(-r));
+                        set_error(c, "container %s: starting the thread that creates the network namespace: %s",
+                                  c->config->name, strerror(-r));
                         return r;
                 }
                 c->netns_thread_running = true;
@@ -672,7 +673,7 @@ int berth_container_wait_ready(BerthContainer *c) {
                 c->phase = BERTH_PHASE_RUNNING;
                 return 0;
         }
-        set_error(c, "the container's first process died during setup");
+        set_error(c, "container %s: its first process died during setup", c->config->name);
         return -ECHILD;
 }
 
@@ -701,7 +702,8 @@ static void fill_exit(BerthContainer *c, const siginfo_t *si, BerthExit *ret) {
                 *ret = c->exit;
 }
 
-int berth_container_wait(BerthContainer *c, BerthExit *ret) {
+/* waitid() on the pidfd with flags (0 or WNOHANG); the exit, once known. */
+static int collect(BerthContainer *c, int flags, BerthExit *ret) {
         siginfo_t si = {};
         if (c->phase == BERTH_PHASE_EXITED) {
                 if (ret)
@@ -710,26 +712,13 @@ int berth_container_wait(BerthContainer *c, BerthExit *ret) {
         }
         if (c->pidfd < 0)
                 return -ECHILD;
-        while (waitid((idtype_t) P_PIDFD, (id_t) c->pidfd, &si, WEXITED) < 0)
-                if (errno != EINTR)
+        while (waitid((idtype_t) P_PIDFD, (id_t) c->pidfd, &si, WEXITED|flags) < 0) {
+                if (errno == EINTR)
+                        continue;
+                if (errno != ECHILD || !(flags & WNOHANG))
                         return NEG_ERRNO();
-        fill_exit(c, &si, ret);
-        return 0;
-}
-
-int berth_container_reap(BerthContainer *c, BerthExit *ret) {
-        siginfo_t si = {};
-        if (c->phase == BERTH_PHASE_EXITED) {
-                if (ret)
-                        *ret = c->exit;
-                return 0;
-        }
-        if (c->pidfd < 0)
-                return -ECHILD;
-        if (waitid((idtype_t) P_PIDFD, (id_t) c->pidfd, &si, WEXITED|WNOHANG) < 0) {
-                if (errno != ECHILD)
-                        return NEG_ERRNO();
-                /* Not our child (re-adopted): the stub left its status behind. */
+                /* Not our child (re-adopted), and its pidfd said it is gone:
+                 * the stub left its status behind. */
                 BerthExit e = {};
                 int r = berth_container_read_exit_file(c->run_dir, &e);
                 if (r < 0)
@@ -747,6 +736,14 @@ int berth_container_reap(BerthContainer *c, BerthExit *ret) {
                 return -EAGAIN;
         fill_exit(c, &si, ret);
         return 0;
+}
+
+int berth_container_wait(BerthContainer *c, BerthExit *ret) {
+        return collect(c, 0, ret);
+}
+
+int berth_container_reap(BerthContainer *c, BerthExit *ret) {
+        return collect(c, WNOHANG, ret);
 }
 
 int berth_container_read_exit_file(const char *run_dir, BerthExit *ret) {
