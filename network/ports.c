@@ -123,13 +123,9 @@ int berth_port_claims_list(const char *state_dir, BerthPortClaim **ret, size_t *
                 return r;
         GArray *a = g_array_new(FALSE, TRUE, sizeof(BerthPortClaim));
         struct dirent *de;
-        for (;;) {
+        while ((errno = 0, de = readdir(d))) {
                 char buf[256];
                 BerthPortClaim c;
-                errno = 0;
-                de = readdir(d);
-                if (!de)
-                        break;
                 if (de->d_name[0] == '.')
                         continue;
                 if (berth_state_file_read(dfd, de->d_name, buf, sizeof buf) < 0)
