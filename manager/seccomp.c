@@ -18,6 +18,9 @@
  *   personality  EPERM unless arg0 is one of the values Docker allows:
  *                PER_LINUX (0), PER_LINUX32 (8), UNAME26 (0x20000),
  *                UNAME26|PER_LINUX32 (0x20008) or the query 0xffffffff.
+ *                This one is a few hand-written instructions in front of
+ *                the program libseccomp makes (see personality_prologue()):
+ *                as libseccomp rules it was half of the program.
  *
  * SystemCallAllow= removes names from the deny set (for clone, clone3 and
  * personality it removes the conditional rules: note that allowing clone3
@@ -39,6 +42,7 @@
  */
 
 #include <errno.h>
+#include <stddef.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -101,8 +105,6 @@ static const uint64_t clone_namespace_flags[] = {
         CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP,
 };
 
-/* Bits of personality(2)'s argument that the allowed values may have set. */
-#define PERSONALITY_ALLOWED_BITS (UINT32_C(0x0020000) /* UNAME26 */ | UINT32_C(0x0008) /* PER_LINUX32 */)
 
 const char *const *berth_seccomp_default_denylist(void) {
         return default_denylist;
@@ -204,36 +206,6 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t arch, const char *name, uint32
         return seccomp_rule_add_exact_array(ctx, action, nr, n_cmp, cmp);
 }
 
-static int add_personality_rules(scmp_filter_ctx ctx, uint32_t arch) {
-        /* The kernel reads personality's argument as unsigned int. Allowed:
-         * 0, 0x8, 0x20000, 0x20008 and 0xffffffff (query). libseccomp allows
-         * one comparison per argument in a rule, rules are ORed, so:
-         *  - bit 31 clear and any bit b outside PERSONALITY_ALLOWED_BITS set
-         *    (b < 31): deny;
-         *  - bit 31 set and any bit c < 31 clear (i.e. not 0xffffffff): deny.
-         * What is left is exactly the allowed set. Upper 32 bits are ignored
-         * by the kernel and by these masks. */
-        const uint64_t bit31 = UINT64_C(1) << 31;
-        int r;
-
-        for (unsigned b = 0; b < 31; b++) {
-                uint64_t bit = UINT64_C(1) << b;
-                struct scmp_arg_cmp cmp;
-
-                if (!(bit & PERSONALITY_ALLOWED_BITS)) {
-                        cmp = SCMP_A0_64(SCMP_CMP_MASKED_EQ, bit31 | bit, bit);
-                        r = add_rule(ctx, arch, "personality", SCMP_ACT_ERRNO(EPERM), 1, &cmp);
-                        if (r < 0)
-                                return r;
-                }
-                cmp = SCMP_A0_64(SCMP_CMP_MASKED_EQ, bit31 | bit, bit31);
-                r = add_rule(ctx, arch, "personality", SCMP_ACT_ERRNO(EPERM), 1, &cmp);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
 static unsigned clone_flags_arg(uint32_t arch) {
         if (arch == SCMP_ARCH_NATIVE)
                 arch = seccomp_arch_native();
@@ -304,11 +276,7 @@ static int build_arch(uint32_t arch, bool native, char **allow, char **deny, scm
                         return r;
         }
 
-        if (!strv_contains(allow, "personality") && !strv_contains(deny, "personality")) {
-                r = add_personality_rules(ctx, arch);
-                if (r < 0)
-                        return r;
-        }
+        /* personality: see personality_prologue(). */
 
         *ret = ctx;
         ctx = NULL;
@@ -354,6 +322,80 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *ret) {
         return 0;
 }
 
+/*
+ * personality(2) with Docker's values only: 0 (PER_LINUX), PER_LINUX32,
+ * UNAME26, UNAME26|PER_LINUX32 and the query 0xffffffff. libseccomp compares
+ * an argument with one mask per rule and ORs the rules, and this set has no
+ * short complement in those terms: it took 60 rules, 187 of the program's 380
+ * instructions, and the kernel converts and JITs the whole program on every
+ * start. The same decision is a few instructions, run before the program
+ * libseccomp made (which has no rule for personality then): for the
+ * personality of an ABI in the filter, the query passes, a value without a
+ * bit outside PER_LINUX32|UNAME26 passes, anything else fails with EPERM;
+ * every other call falls through to libseccomp's program. Only the lower 32
+ * bits count: the kernel takes the argument as an unsigned int.
+ *
+ * Jumps in classic BPF are relative and forward only, so prepending leaves
+ * libseccomp's program as it was.
+ */
+#define PROLOGUE_MAX 32
+
+static size_t personality_prologue(const uint32_t *arches, size_t n_arches, struct sock_filter *out) {
+        const uint32_t arg0_low = offsetof(struct seccomp_data, args[0]) +
+                                  (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? 4 : 0);
+        const uint32_t allowed_bits = UINT32_C(0x0020000) /* UNAME26 */ | UINT32_C(0x0008) /* PER_LINUX32 */;
+        struct { uint32_t arch; int nr; } abi[4];
+        size_t n = 0, k = 0;
+
+        for (size_t i = 0; i < n_arches && n < G_N_ELEMENTS(abi); i++) {
+                int nr = seccomp_syscall_resolve_name_arch(arches[i], "personality");
+                if (nr >= 0)
+                        abi[n++] = (typeof(abi[0])) { arches[i], nr };
+        }
+        if (n == 0)
+                return 0;
+
+        /* 1 + 3 per ABI + 5 for the check: CHECK starts at 1 + 3n, the
+         * libseccomp program (END) at 6 + 3n. */
+        const size_t check = 1 + 3 * n, end = check + 5;
+        out[k++] = (struct sock_filter) BPF_STMT(BPF_LD|BPF_W|BPF_ABS, offsetof(struct seccomp_data, arch));
+        for (size_t i = 0; i < n; i++) {
+                /* at k: arch? then load nr and compare; else the next ABI (or END) */
+                size_t next = k + 3;
+                out[k] = (struct sock_filter) BPF_JUMP(BPF_JMP|BPF_JEQ|BPF_K, abi[i].arch, 0,
+                                                       (uint8_t) ((i + 1 < n ? next : end) - (k + 1)));
+                k++;
+                out[k++] = (struct sock_filter) BPF_STMT(BPF_LD|BPF_W|BPF_ABS, offsetof(struct seccomp_data, nr));
+                out[k] = (struct sock_filter) BPF_JUMP(BPF_JMP|BPF_JEQ|BPF_K, (uint32_t) abi[i].nr,
+                                                       (uint8_t) (check - (k + 1)), (uint8_t) (end - (k + 1)));
+                k++;
+        }
+        out[k++] = (struct sock_filter) BPF_STMT(BPF_LD|BPF_W|BPF_ABS, arg0_low);
+        out[k] = (struct sock_filter) BPF_JUMP(BPF_JMP|BPF_JEQ|BPF_K, UINT32_C(0xffffffff), (uint8_t) (end - (k + 1)), 0);
+        k++;
+        out[k++] = (struct sock_filter) BPF_STMT(BPF_ALU|BPF_AND|BPF_K, ~allowed_bits);
+        out[k] = (struct sock_filter) BPF_JUMP(BPF_JMP|BPF_JEQ|BPF_K, 0, (uint8_t) (end - (k + 1)), 0);
+        k++;
+        out[k++] = (struct sock_filter) BPF_STMT(BPF_RET|BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+        return k;
+}
+
+static int prepend(struct sock_fprog *prog, const struct sock_filter *pre, size_t n) {
+        if (n == 0)
+                return 0;
+        if (prog->len + n > BPF_MAXINSNS)
+                return -E2BIG;
+        struct sock_filter *f = malloc((prog->len + n) * sizeof(*f));
+        if (!f)
+                return -ENOMEM;
+        memcpy(f, pre, n * sizeof(*f));
+        memcpy(f + n, prog->filter, prog->len * sizeof(*f));
+        free(prog->filter);
+        prog->filter = f;
+        prog->len += n;
+        return 0;
+}
+
 static int compile(char **allow, char **deny, struct sock_fprog *ret) {
         static const uint32_t extra_x86_64[] = { SCMP_ARCH_X86 };
         _cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
@@ -385,7 +427,27 @@ static int compile(char **allow, char **deny, struct sock_fprog *ret) {
                         }
                 }
 
-        return export_bpf(ctx, ret);
+        r = export_bpf(ctx, ret);
+        if (r < 0)
+                return r;
+
+        if (!strv_contains(allow, "personality") && !strv_contains(deny, "personality")) {
+                uint32_t arches[1 + G_N_ELEMENTS(extra_x86_64)];
+                struct sock_filter pre[PROLOGUE_MAX];
+                size_t n_arches = 0;
+
+                arches[n_arches++] = seccomp_arch_native();
+                if (seccomp_arch_native() == SCMP_ARCH_X86_64)
+                        for (size_t i = 0; i < G_N_ELEMENTS(extra_x86_64); i++)
+                                arches[n_arches++] = extra_x86_64[i];
+                r = prepend(ret, pre, personality_prologue(arches, n_arches, pre));
+                if (r < 0) {
+                        free(ret->filter);
+                        ret->filter = NULL;
+                        return r;
+                }
+        }
+        return 0;
 }
 
 /* What the runtime and the stub init still call after the filter is loaded:

@@ -290,6 +290,31 @@ static void test_variant_enforced(void) {
         run_in_child(child_variant, p);
 }
 
+/* SystemCallDeny=personality: no value passes, the query neither. */
+static void child_personality_denied(const void *data) {
+        const BerthSeccompProgram *p = data;
+
+        setsid();
+        load_or_die(p);
+        errno = 0;
+        CHECK(personality(PER_LINUX) == -1 && errno == EPERM, "PER_LINUX errno %d", errno);
+        errno = 0;
+        CHECK(personality(0xffffffff) == -1 && errno == EPERM, "query errno %d", errno);
+#if defined(__x86_64__)
+        if (have_ia32())
+                CHECK(int80(136, 0xffffffff, 0, 0) == -EPERM, "i386 personality query");
+#endif
+        CHECK(getpid() > 0, "getpid");
+}
+
+static void test_personality_denied(void) {
+        char *deny[] = { "personality", NULL };
+        const BerthSeccompProgram *p = NULL;
+
+        g_assert_cmpint(berth_seccomp_compile(NULL, deny, &p), ==, 0);
+        run_in_child(child_personality_denied, p);
+}
+
 static uint64_t now_usec(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -377,6 +402,7 @@ int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/seccomp/known", test_known);
         g_test_add_func("/seccomp/denylist", test_denylist);
+        g_test_add_func("/seccomp/personality-denied", test_personality_denied);
         g_test_add_func("/seccomp/invalid", test_invalid);
         g_test_add_func("/seccomp/cache", test_cache);
         g_test_add_func("/seccomp/default-enforced", test_default_enforced);
