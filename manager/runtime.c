@@ -443,23 +443,10 @@ static int child_gone(BerthContainer *c, int r) {
         return r;
 }
 
-static void *netns_thread(void *userdata) {
-        BerthContainer *c = userdata;
-        /* Namespaces are per thread: only this one moves, and it ends here. */
-        if (unshare(CLONE_NEWNET) < 0) {
-                c->netns_error = NEG_ERRNO();
-                return NULL;
-        }
-        c->netns_fd = open("/proc/thread-self/ns/net", O_RDONLY|O_CLOEXEC);
-        if (c->netns_fd < 0)
-                c->netns_error = NEG_ERRNO();
-        return NULL;
-}
-
 static int netns_join(BerthContainer *c) {
-        if (c->netns_thread_running) {
-                (void) pthread_join(c->netns_thread, NULL);
-                c->netns_thread_running = false;
+        if (c->netns_requested) {
+                c->netns_error = berth_netns_wait(&c->netns_request, &c->netns_fd);
+                c->netns_requested = false;
         }
         return c->netns_error;
 }
@@ -513,7 +500,7 @@ int berth_container_clone(BerthContainer *c) {
         }
 
         /* The cgroup namespace is unshared by the child once it sits in its
-         * scope; the network namespace usually comes from netns_thread(). */
+         * scope; the network namespace usually comes from netns-maker.c. */
         flags = CLONE_PIDFD | CLONE_NEWNS;
         if (!(cfg->host_namespaces & BERTH_NS_PID))
                 flags |= CLONE_NEWPID;
@@ -580,17 +567,15 @@ int berth_container_clone(BerthContainer *c) {
                         return child_gone(c, r);
         }
 
-        /* The network namespace, while the child builds its root. Only now: a
-         * thread that exists while we clone3 must not hold a lock the child
-         * would need (malloc's, for one). */
+        /* The network namespace, while the child builds its root. */
         if (netns_after_clone(cfg)) {
-                r = -pthread_create(&c->netns_thread, NULL, netns_thread, c);
+                r = berth_netns_request(&c->netns_request);
                 if (r < 0) {
-                        set_error(c, "container %s: starting the thread that creates the network namespace: %s",
+                        set_error(c, "container %s: starting the thread that creates network namespaces: %s",
                                   c->config->name, strerror(-r));
                         return r;
                 }
-                c->netns_thread_running = true;
+                c->netns_requested = true;
         }
 
         /* The child holds its own references to every mount fd now. */

@@ -28,7 +28,7 @@
  * vanish with it: nothing is mounted on the host.
  */
 
-#include <pthread.h>
+#include "netns-maker.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -75,13 +75,14 @@ typedef struct BerthContainer {
 
         int exit_fd;               /* run_dir/exit, written by the stub at exit */
 
-        /* The network namespace, made by a thread while the child builds its
-         * root (not with clone3, where it would cost the child ~1 ms). Not with
-         * PrivateUsers=, whose netns must belong to the container's userns. */
+        /* The network namespace, made by the runtime's netns thread while the
+         * child builds its root (not with clone3, where it would cost the
+         * child ~1 ms). Not with PrivateUsers=, whose netns must belong to the
+         * container's userns. */
         int netns_fd;
         int netns_error;
-        bool netns_thread_running;
-        pthread_t netns_thread;
+        bool netns_requested;      /* netns_request is queued, not yet collected */
+        BerthNetnsRequest netns_request;
         struct BerthMounts *mounts; /* private: fds prepared before clone */
 
         char *error_message;       /* child's setup error, if any */
