@@ -383,11 +383,20 @@ int berth_mounts_prepare(BerthContainer *c, char *msgbuf, size_t msglen) {
 
 /* ---- child side: everything below runs inside the container's namespaces ---- */
 
+/* Between pivot_root and the detach of the old root (see
+ * berth_mounts_setup_root()), the host's root is mounted on top of the
+ * container's: a lookup that reaches the container's root through ".."
+ * continues there, RESOLVE_IN_ROOT or not. Nothing in that window may follow
+ * a symlink or walk "..": mount points are single components then. */
+static bool old_root_stacked;
+
 /* Create each missing component of an absolute path inside the (already
  * pivoted) root; the last one as a directory or an empty file. Intermediate
  * components are resolved with RESOLVE_IN_ROOT, so a symlink in the image
  * can never lead outside. */
 static int make_mount_point(const char *path, bool directory) {
+        if (old_root_stacked && strchr(path + strspn(path, "/"), '/'))
+                return -EXDEV;
         g_auto(GStrv) parts = g_strsplit(path, "/", -1);
         _cleanup_close_ int dir = open("/", O_PATH|O_DIRECTORY|O_CLOEXEC);
         if (dir < 0)
@@ -827,10 +836,14 @@ int berth_mounts_setup_root(BerthContainer *c, bool sysfs_now, char *msgbuf, siz
                         return FAIL(r, "mounting /sys: %s", strerror(-r));
         }
 
-        /* The old root is stacked under the new one: detach it. From here on no
-         * path can name anything outside the container. */
-        if (umount2(".", MNT_DETACH) < 0)
-                return FAIL(NEG_ERRNO(), "detaching the old root: %m");
+        /* The old root stays stacked on the new one until after GO (see
+         * berth_mounts_setup_rest()). A lookup that starts at our root (the
+         * new root) does not step onto what is mounted on top of it, but one
+         * that comes back to it through ".." does: until then we only look
+         * up single components that are never followed (/dev, /proc, and
+         * names beneath mounts of our own), see old_root_stacked. What we
+         * mount hangs off the overlay, not off the old root. */
+        old_root_stacked = true;
         if (chdir("/") < 0)
                 return FAIL(NEG_ERRNO(), "chdir /: %m");
 
@@ -859,6 +872,18 @@ int berth_mounts_setup_root(BerthContainer *c, bool sysfs_now, char *msgbuf, siz
 int berth_mounts_setup_rest(BerthContainer *c, char *msgbuf, size_t msglen) {
         BerthMounts *m = c->mounts;
         int r;
+
+        /* Now detach the old root: from here on no path can name anything
+         * outside the container. umount2() returns only after an RCU grace
+         * period, and before GO, while another CPU was setting up our network
+         * namespace, that grace period took a few hundred microseconds; now it
+         * takes some tens. "." is the new root: umount2 resolves it to what is
+         * mounted on top. */
+        if (chdir("/") < 0)
+                return FAIL(NEG_ERRNO(), "chdir /: %m");
+        if (umount2(".", MNT_DETACH) < 0)
+                return FAIL(NEG_ERRNO(), "detaching the old root: %m");
+        old_root_stacked = false;
 
         if (m->sys_mfd < 0) {
                 r = new_fs("sysfs", NULL, MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC,

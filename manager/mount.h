@@ -52,6 +52,7 @@ size_t berth_mounts_fds(const BerthMounts *m, int *fds, size_t max);
  * its final network namespace already, and a sysfs instance is made before the
  * old root goes (a user namespace requires that). */
 int berth_mounts_setup_root(BerthContainer *c, bool sysfs_now, char *msgbuf, size_t msglen);
-/* Then after GO, in the final network and cgroup namespaces: /sys with
- * cgroup2, binds, tmpfs, the remaining masks, a read-only root. */
+/* Then after GO, in the final network and cgroup namespaces: detach the old
+ * root (stacked on the new one since pivot_root), /sys with cgroup2, binds,
+ * tmpfs, the remaining masks, a read-only root. */
 int berth_mounts_setup_rest(BerthContainer *c, char *msgbuf, size_t msglen);

@@ -282,6 +282,31 @@ static void test_fail_before_release(void) {
         assert_clean(&b);
 }
 
+/* Until the old root is detached (after GO) it is stacked on the container's
+ * root, where ".." from inside would lead. An image whose /dev and /proc are
+ * symlinks to "/.." must not get the host's directories mounted over: the
+ * start fails naming the path, and nothing is left. */
+static void test_dev_symlink_to_dotdot(void) {
+        const char *const names[] = { "dev", "proc" };
+        for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+                g_autofree char *layer = g_strdup_printf("%s/%s-is-dotdot", workdir, names[i]);
+                g_autofree char *link = g_build_filename(layer, names[i], NULL);
+                g_autofree char *layers = g_strdup_printf("%s %s", rootfs, layer);
+                g_autofree char *want = g_strdup_printf("/%s", names[i]);
+                g_autofree char *msg = NULL;
+                g_assert_cmpint(g_mkdir_with_parents(layer, 0755), ==, 0);
+                (void) unlink(link);
+                g_assert_cmpint(symlink("/..", link), ==, 0);
+                const char *const extra[] = { "Rootfs", "Directory", "", "Rootfs", "Layers", layers, NULL };
+                g_autoptr(BerthConfig) cfg = make_config("dotdot", extra);
+                Baseline b = baseline();
+                g_assert_cmpint(berth_container_run(cfg, run_base, state_base, NULL, &msg), <, 0);
+                g_assert_nonnull(msg);
+                g_assert_nonnull(strstr(msg, want));
+                assert_clean(&b);
+        }
+}
+
 static void *thread_that_returns(void *p) {
         return p;
 }
@@ -294,9 +319,9 @@ static void on_alarm(int sig) {
 }
 
 /* A runtime process that is just creating a thread when it clones a
- * container (berthd starting two at once: the first one's network namespace
- * thread) hands the child glibc's record of a thread that never starts
- * there. glibc's setgroups() and setres[ug]id() would wait for it forever.
+ * container (any of the embedding program's threads, or the runtime's own
+ * network namespace thread on its first use) hands the child glibc's record
+ * of a thread that never starts there. glibc's setgroups() and setres[ug]id() would wait for it forever.
  * One CPU and SCHED_FIFO make sure the new thread has not run at clone3. */
 static void test_thread_being_created(void) {
         const char *const cmd[] = { "Container", "Command", "/bin/true", NULL };
@@ -400,6 +425,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/lifecycle/fail-in-parent", test_fail_in_parent);
         g_test_add_func("/lifecycle/fail-in-child", test_fail_in_child);
         g_test_add_func("/lifecycle/fail-before-release", test_fail_before_release);
+        g_test_add_func("/lifecycle/dev-or-proc-symlink-to-dotdot", test_dev_symlink_to_dotdot);
         g_test_add_func("/lifecycle/netns-handed-over", test_netns_handed_over);
         g_test_add_func("/lifecycle/thread-being-created", test_thread_being_created);
         g_test_add_func("/lifecycle/fail-at-exec", test_fail_at_exec);
