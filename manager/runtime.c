@@ -443,6 +443,17 @@ static int child_gone(BerthContainer *c, int r) {
         return r;
 }
 
+/* The child starts with a copy-on-write image of our heap. glibc's malloc
+ * keeps small freed chunks in fast bins and merges all of them on the next
+ * larger request, writing chunk headers all over the heap: done first in the
+ * child (it reads /etc/passwd and /etc/group into larger buffers), that
+ * copies some fifty pages per start. A larger request here, just before the
+ * clone, does the merging in pages that are ours alone. */
+static void heap_settle(void) {
+        void *volatile p = malloc(4096);
+        free(p);
+}
+
 static int netns_join(BerthContainer *c) {
         if (c->netns_requested) {
                 c->netns_error = berth_netns_wait(&c->netns_request, &c->netns_fd);
@@ -519,6 +530,7 @@ int berth_container_clone(BerthContainer *c) {
                 .exit_signal = SIGCHLD,
         };
 
+        heap_settle();
         long pid = syscall(SYS_clone3, &args, sizeof(args));
         if (pid < 0) {
                 r = NEG_ERRNO();
