@@ -144,19 +144,19 @@ int berth_caps_apply(uint64_t mask, bool payload_is_root) {
         if (r < 0)
                 return r;
 
+        /* Dropping what is not in the bounding set is a no-op, not an error. */
         for (int c = 0; c <= last; c++) {
                 if (mask & CAP_BIT(c))
                         continue;
-                r = prctl(PR_CAPBSET_READ, (unsigned long) c, 0, 0, 0);
-                if (r < 0) {
-                        if (errno == EINVAL)
+                if (prctl(PR_CAPBSET_DROP, (unsigned long) c, 0, 0, 0) < 0) {
+                        int e = errno;
+                        if (e == EINVAL)
                                 continue; /* unknown to this kernel */
-                        return -errno;
+                        /* Without CAP_SETPCAP: fine if it is gone already. */
+                        if (e == EPERM && prctl(PR_CAPBSET_READ, (unsigned long) c, 0, 0, 0) == 0)
+                                continue;
+                        return -e;
                 }
-                if (r == 0)
-                        continue;
-                if (prctl(PR_CAPBSET_DROP, (unsigned long) c, 0, 0, 0) < 0)
-                        return -errno;
         }
 
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)

@@ -567,12 +567,14 @@ static int setup_dev(BerthContainer *c, char *msgbuf, size_t msglen) {
         if (r < 0)
                 return FAIL(r, "mounting tmpfs on /dev: %s", strerror(-r));
 
+        /* Our own nodes are 0666 whatever umask the runtime runs with. (On
+         * failure the child exits: no need to restore it then.) */
+        mode_t saved_umask = umask(0);
         for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
                 const char *name = dev_nodes[i].name;
                 if (m->dev_fds[i] < 0) {
                         /* Our own node: no mount to make now and to tear down later. */
-                        if (mknodat(devfd, name, S_IFCHR|0666, makedev(dev_nodes[i].major, dev_nodes[i].minor)) < 0 ||
-                            fchmodat(devfd, name, 0666, 0) < 0)
+                        if (mknodat(devfd, name, S_IFCHR|0666, makedev(dev_nodes[i].major, dev_nodes[i].minor)) < 0)
                                 return FAIL(NEG_ERRNO(), "creating /dev/%s: %m", name);
                         continue;
                 }
@@ -584,6 +586,7 @@ static int setup_dev(BerthContainer *c, char *msgbuf, size_t msglen) {
                         return FAIL(NEG_ERRNO(), "binding /dev/%s: %m", name);
                 m->dev_fds[i] = safe_close(m->dev_fds[i]);
         }
+        umask(saved_umask);
         /* The source of every file mask. */
         m->devnull_fd = openat(devfd, "null", O_PATH|O_NOFOLLOW|O_CLOEXEC);
         if (m->devnull_fd < 0)

@@ -674,6 +674,16 @@ int berth_container_wait_ready(BerthContainer *c) {
         return -ECHILD;
 }
 
+/* The stub's exit-status file: "EXIT_CODE=N\nEXIT_SIGNAL=N\n". */
+static int parse_exit(const char *data, BerthExit *ret) {
+        int code = -1, sig = 0;
+        if (sscanf(data, "EXIT_CODE=%d\nEXIT_SIGNAL=%d", &code, &sig) != 2)
+                return -ENODATA;
+        ret->code = code;
+        ret->signal = sig;
+        return 0;
+}
+
 static void fill_exit(BerthContainer *c, const siginfo_t *si, BerthExit *ret) {
         c->exit.exited_usec = now_usec(CLOCK_REALTIME);
         /* Died before anyone asked for READY: keep what it said. */
@@ -689,9 +699,14 @@ static void fill_exit(BerthContainer *c, const siginfo_t *si, BerthExit *ret) {
         }
         /* The stub reports the payload's signal death as 128+N: mirror it. */
         if (c->exit.signal == 0 && c->exit_fd >= 0) {
+                char buf[64];
                 BerthExit e;
-                if (berth_container_read_exit_file(c->run_dir, &e) >= 0 && e.signal)
-                        c->exit.signal = e.signal;
+                ssize_t k = pread(c->exit_fd, buf, sizeof(buf) - 1, 0);
+                if (k > 0) {
+                        buf[k] = 0;
+                        if (parse_exit(buf, &e) >= 0 && e.signal)
+                                c->exit.signal = e.signal;
+                }
         }
         c->phase = BERTH_PHASE_EXITED;
         c->pidfd = safe_close(c->pidfd);
@@ -746,15 +761,10 @@ int berth_container_reap(BerthContainer *c, BerthExit *ret) {
 int berth_container_read_exit_file(const char *run_dir, BerthExit *ret) {
         g_autofree char *p = g_build_filename(run_dir, "exit", NULL);
         g_autofree char *data = NULL;
-        int code = -1, sig = 0;
 
         if (!g_file_get_contents(p, &data, NULL, NULL))
                 return -ENODATA;
-        if (sscanf(data, "EXIT_CODE=%d\nEXIT_SIGNAL=%d", &code, &sig) != 2)
-                return -ENODATA;
-        ret->code = code;
-        ret->signal = sig;
-        return 0;
+        return parse_exit(data, ret);
 }
 
 int berth_container_kill(BerthContainer *c, int sig) {
