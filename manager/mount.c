@@ -705,8 +705,7 @@ static int setup_sys_masks(BerthMounts *m, char *msgbuf, size_t msglen) {
         return 0;
 }
 
-/* Does any Bind= or TemporaryFileSystem= land on or below path? */
-static bool mount_at_or_below(const BerthContainer *c, const char *path) {
+bool berth_mounts_any_at_or_below(const BerthContainer *c, const char *path) {
         for (guint i = 0; i < c->config->binds->len; i++)
                 if (path_equal_or_below(((const BerthBind *) g_ptr_array_index(c->config->binds, i))->destination, path))
                         return true;
@@ -844,7 +843,8 @@ int berth_mounts_setup_root(BerthContainer *c, bool sysfs_now, char *msgbuf, siz
          * new root) does not step onto what is mounted on top of it, but one
          * that comes back to it through ".." does: until then we only look
          * up single components that are never followed (/dev, /proc, and
-         * names beneath mounts of our own), see old_root_stacked. What we
+         * names beneath mounts of our own), see old_root_stacked, and the
+         * user with RESOLVE_NO_SYMLINKS|RESOLVE_NO_XDEV (runtime.c). What we
          * mount hangs off the overlay, not off the old root. */
         old_root_stacked = true;
         if (chdir("/") < 0)
@@ -863,7 +863,7 @@ int berth_mounts_setup_root(BerthContainer *c, bool sysfs_now, char *msgbuf, siz
                 return FAIL(r, "mounting /proc: %s", strerror(-r));
         /* Masks go on last, so that no mount can cover them: now, unless a
          * bind or tmpfs is still to come below /proc. */
-        if (!mount_at_or_below(c, "/proc")) {
+        if (!berth_mounts_any_at_or_below(c, "/proc")) {
                 r = setup_proc_masks(m, msgbuf, msglen);
                 if (r < 0)
                         return r;

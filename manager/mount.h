@@ -45,6 +45,9 @@ void berth_mounts_free(BerthMounts *m);
 /* Collect the fds the child must keep open. Returns how many were stored. */
 size_t berth_mounts_fds(const BerthMounts *m, int *fds, size_t max);
 
+/* Does any Bind= or TemporaryFileSystem= land on or below path? */
+bool berth_mounts_any_at_or_below(const BerthContainer *c, const char *path);
+
 /* Child, in two steps. First, right after clone3 (or, with PrivateUsers=, as
  * soon as the overlay from the runtime arrives), in parallel with the
  * runtime's own work (network namespace, scope): make or attach the overlay,

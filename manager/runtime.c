@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/openat2.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -278,6 +279,22 @@ static int recv_from_runtime(int sync_fd, char expect, int *ret_fd) {
         return 0;
 }
 
+/* User=, Group= and SupplementaryGroups= in the container's own files,
+ * with extra RESOLVE_* flags; -errno if not resolved. */
+static int resolve_user(const BerthConfig *cfg, uint64_t resolve, BerthUser *ret) {
+        _cleanup_close_ int root_fd = open("/", O_PATH|O_DIRECTORY|O_CLOEXEC);
+        if (root_fd < 0)
+                return NEG_ERRNO();
+        return berth_user_resolve_full(root_fd, resolve, cfg->user, cfg->group, cfg->supplementary_groups, ret);
+}
+
+static const char *user_error(const BerthConfig *cfg, int r, char *msg, size_t len) {
+        snprintf(msg, len, "User=%s Group=%s: %s in the container's /etc/passwd or /etc/group",
+                 cfg->user ? cfg->user : "root", cfg->group ? cfg->group : "(default)",
+                 r == -ESRCH ? "not found" : strerror(-r));
+        return msg;
+}
+
 static _Noreturn void child_main(BerthContainer *c, int sync_fd, int null_fd, const BerthSeccompProgram *prog,
                                  uint64_t caps) {
         const BerthConfig *cfg = c->config;
@@ -322,6 +339,23 @@ static _Noreturn void child_main(BerthContainer *c, int sync_fd, int null_fd, co
                         child_fail(sync_fd, NEG_ERRNO(), "sethostname");
         }
 
+        /* The user, while the runtime may still be making our network
+         * namespace, if nothing mounted later can change what /etc/passwd and
+         * /etc/group say: no Bind= or TemporaryFileSystem= at or below /etc,
+         * and the lookup neither follows a symlink (whose target a later
+         * mount could replace) nor crosses a mount (the old root is still
+         * stacked on ours, see berth_mounts_setup_root()). Otherwise after
+         * the binds. */
+        BerthUser u = {};
+        bool have_user = false;
+        if (!berth_mounts_any_at_or_below(c, "/etc")) {
+                r = resolve_user(cfg, RESOLVE_NO_XDEV|RESOLVE_NO_SYMLINKS, &u);
+                if (r >= 0)
+                        have_user = true;
+                else if (r != -EXDEV && r != -ELOOP)
+                        child_fail(sync_fd, r, user_error(cfg, r, msg, sizeof(msg)));
+        }
+
         /* GO: the runtime has set up network and cgroup; the network namespace
          * comes with it unless we have been in it since clone3. */
         _cleanup_close_ int netns_fd = -1;
@@ -345,18 +379,10 @@ static _Noreturn void child_main(BerthContainer *c, int sync_fd, int null_fd, co
         c->mounts = NULL;
 
         /* After the binds: /etc/passwd may be one. */
-        BerthUser u = {};
-        {
-                _cleanup_close_ int root_fd = open("/", O_PATH|O_DIRECTORY|O_CLOEXEC);
-                if (root_fd < 0)
-                        child_fail(sync_fd, NEG_ERRNO(), "opening the new root");
-                r = berth_user_resolve(root_fd, cfg->user, cfg->group, cfg->supplementary_groups, &u);
-                if (r < 0) {
-                        snprintf(msg, sizeof(msg), "User=%s Group=%s: %s in the container's /etc/passwd or /etc/group",
-                                 cfg->user ? cfg->user : "root", cfg->group ? cfg->group : "(default)",
-                                 r == -ESRCH ? "not found" : strerror(-r));
-                        child_fail(sync_fd, r, msg);
-                }
+        if (!have_user) {
+                r = resolve_user(cfg, 0, &u);
+                if (r < 0)
+                        child_fail(sync_fd, r, user_error(cfg, r, msg, sizeof(msg)));
         }
         char **envp = berth_payload_environment(&u, cfg->user, (char **const[]) { cfg->environment }, 1);
 

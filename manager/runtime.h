@@ -161,6 +161,9 @@ typedef struct BerthUser {
 } BerthUser;
 int berth_user_resolve(int root_fd, const char *user, const char *group, char **supplementary,
                        BerthUser *ret);
+/* The same, with extra RESOLVE_* flags for the lookups of etc/passwd and etc/group. */
+int berth_user_resolve_full(int root_fd, uint64_t resolve, const char *user, const char *group,
+                            char **supplementary, BerthUser *ret);
 void berth_user_done(BerthUser *u);
 /* The payload's environment, for the stub init and berthctl exec alike:
  * PATH, container=berth, HOME, USER and LOGNAME of u (user_name as the

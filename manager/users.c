@@ -39,10 +39,10 @@ static void close_fdp(int *fd) {
 }
 #define _cleanup_close_ __attribute__((cleanup(close_fdp)))
 
-static int openat2_in_root(int root_fd, const char *path, uint64_t flags) {
+static int openat2_in_root(int root_fd, const char *path, uint64_t flags, uint64_t resolve) {
         struct open_how how = {
                 .flags = flags,
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve,
         };
         /* With RESOLVE_IN_ROOT the kernel answers EAGAIN when a concurrent
          * rename could have let ".." escape; that is worth a retry. */
@@ -56,13 +56,13 @@ static int openat2_in_root(int root_fd, const char *path, uint64_t flags) {
 }
 
 /* Read a whole file of the container's root. A missing file gives *ret = NULL. */
-static int read_root_file(int root_fd, const char *path, char **ret) {
+static int read_root_file(int root_fd, const char *path, uint64_t resolve, char **ret) {
         _cleanup_close_ int pfd = -EBADF, fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
         struct stat st, st2;
         size_t n = 0;
 
-        pfd = openat2_in_root(root_fd, path, O_PATH | O_CLOEXEC);
+        pfd = openat2_in_root(root_fd, path, O_PATH | O_CLOEXEC, resolve);
         if (pfd == -ENOENT) {
                 *ret = NULL;
                 return 0;
@@ -77,7 +77,7 @@ static int read_root_file(int root_fd, const char *path, char **ret) {
                 return -EFBIG;
 
         /* O_NONBLOCK: should the file be swapped for a FIFO in between, do not hang. */
-        fd = openat2_in_root(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        fd = openat2_in_root(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, resolve);
         if (fd < 0)
                 return fd;
         if (fstat(fd, &st2) < 0)
@@ -320,8 +320,8 @@ static int gid_list_uniq(gid_t *list, size_t *n) {
         return 0;
 }
 
-int berth_user_resolve(int root_fd, const char *user, const char *group, char **supplementary,
-                       BerthUser *ret) {
+int berth_user_resolve_full(int root_fd, uint64_t resolve, const char *user, const char *group,
+                            char **supplementary, BerthUser *ret) {
         _cleanup_free_ char *passwd = NULL, *group_buf = NULL, *home = NULL, *shell = NULL,
                             *user_name = NULL;
         _cleanup_free_ GroupEntry *groups = NULL;
@@ -337,7 +337,7 @@ int berth_user_resolve(int root_fd, const char *user, const char *group, char **
         if (user && !*user)
                 return -EINVAL;
 
-        r = read_root_file(root_fd, "etc/passwd", &passwd);
+        r = read_root_file(root_fd, "etc/passwd", resolve, &passwd);
         if (r < 0)
                 return r;
 
@@ -367,7 +367,7 @@ int berth_user_resolve(int root_fd, const char *user, const char *group, char **
         if (!home || !shell)
                 return -ENOMEM;
 
-        r = read_root_file(root_fd, "etc/group", &group_buf);
+        r = read_root_file(root_fd, "etc/group", resolve, &group_buf);
         if (r < 0)
                 return r;
         r = group_parse(group_buf, &groups, &n_groups);
@@ -416,6 +416,11 @@ int berth_user_resolve(int root_fd, const char *user, const char *group, char **
         gids = NULL;
         home = shell = NULL;
         return 0;
+}
+
+int berth_user_resolve(int root_fd, const char *user, const char *group, char **supplementary,
+                       BerthUser *ret) {
+        return berth_user_resolve_full(root_fd, 0, user, group, supplementary, ret);
 }
 
 void berth_user_done(BerthUser *u) {

@@ -141,6 +141,13 @@ check_contains "User=nobody resolves in the container's /etc/passwd" "$out" "655
 { cat "$ROOTFS/etc/passwd"; echo "binduser:x:4242:4243::/home/binduser:/bin/sh"; } > "$W/passwd"
 out=$(b bindpw "${E[@]}" -p "Files.BindReadOnly=$W/passwd:/etc/passwd" -p Container.User=binduser -- /bin/sh -c 'id -u; id -g; echo $HOME')
 check_eq "User= resolves in a bind-mounted /etc/passwd" "4242 4243 /home/binduser" "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
+# /etc/passwd a symlink into a bind: read after the binds, not before GO.
+mkdir -p "$W/pwlink/etc" "$W/pwdata"
+ln -sfn /data/passwd "$W/pwlink/etc/passwd"
+{ cat "$ROOTFS/etc/passwd"; echo "linkuser:x:4343:4344::/home/linkuser:/bin/sh"; } > "$W/pwdata/passwd"
+out=$(b linkpw -p Rootfs.Ephemeral=yes -p Rootfs.Directory= -p "Rootfs.Layers=$ROOTFS $W/pwlink" \
+        -p "Files.BindReadOnly=$W/pwdata:/data" -p Container.User=linkuser -- /bin/sh -c 'id -u; id -g; echo $HOME')
+check_eq "User= resolves through an /etc/passwd symlink into a bind" "4343 4344 /home/linkuser" "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
 check_eq "NoNewPrivileges is on by default" "1" "$(b nnp "${E[@]}" -- /bin/sh -c 'grep ^NoNewPrivs /proc/self/status | cut -f2')"
 
 # --- seccomp -----------------------------------------------------------------
