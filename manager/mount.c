@@ -791,8 +791,8 @@ static int overlay_here(BerthContainer *c, char *msgbuf, size_t msglen) {
                         return FAIL(NEG_ERRNO(), "attaching the ephemeral tmpfs at %s: %m", c->rootfs_dir);
                 if (mkdirat(tfd, "upper", 0755) < 0 || mkdirat(tfd, "work", 0700) < 0)
                         return FAIL(NEG_ERRNO(), "ephemeral upper: %m");
-                upper = eph_upper = g_build_filename(c->rootfs_dir, "upper", NULL);
-                work = eph_work = g_build_filename(c->rootfs_dir, "work", NULL);
+                upper = eph_upper = g_strconcat(c->rootfs_dir, "/upper", NULL);
+                work = eph_work = g_strconcat(c->rootfs_dir, "/work", NULL);
         }
         r = overlay_mount(m->lower_shown, upper, work, m->lower_shown, &m->overlay_fd, msgbuf, msglen);
         if (r < 0)

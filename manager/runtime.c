@@ -229,10 +229,13 @@ char **berth_payload_environment(const BerthUser *u, const char *user_name, char
         GPtrArray *env = g_ptr_array_new();
         g_ptr_array_add(env, g_strdup("PATH=" DEFAULT_PATH));
         g_ptr_array_add(env, g_strdup("container=berth"));
-        g_ptr_array_add(env, g_strdup_printf("HOME=%s", u->home ? u->home : "/"));
+        /* No printf family here: this runs in the container's first process,
+         * where each first use of libc's formatting code faults its pages in
+         * (and its internal realloc() is bound lazily). */
+        g_ptr_array_add(env, g_strconcat("HOME=", u->home ? u->home : "/", NULL));
         if (user_name && !g_ascii_isdigit(user_name[0])) {
-                g_ptr_array_add(env, g_strdup_printf("USER=%s", user_name));
-                g_ptr_array_add(env, g_strdup_printf("LOGNAME=%s", user_name));
+                g_ptr_array_add(env, g_strconcat("USER=", user_name, NULL));
+                g_ptr_array_add(env, g_strconcat("LOGNAME=", user_name, NULL));
         } else if (u->uid == 0) {
                 g_ptr_array_add(env, g_strdup("USER=root"));
                 g_ptr_array_add(env, g_strdup("LOGNAME=root"));

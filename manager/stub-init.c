@@ -120,11 +120,30 @@ static pid_t __attribute__((noinline)) spawn_payload(PayloadSpawn *s) {
         return pid < 0 ? -errno : pid;
 }
 
+/* Decimal of a non-negative int at p, returns the end. (No printf family in
+ * PID 1: its first use would fault libc's formatting code in at exit.) */
+static char *put_uint(char *p, unsigned v) {
+        char d[12];
+        size_t n = 0;
+        do
+                d[n++] = (char) ('0' + v % 10);
+        while ((v /= 10) > 0);
+        while (n > 0)
+                *p++ = d[--n];
+        return p;
+}
+
 static void write_exit(int exit_fd, int code, int sig) {
-        char buf[64];
+        char buf[64], *p = buf;
         if (exit_fd < 0)
                 return;
-        int n = snprintf(buf, sizeof(buf), "EXIT_CODE=%d\nEXIT_SIGNAL=%d\n", code, sig);
+        /* code is 0..255 (or 128+N), sig 0..64: never negative. */
+        memcpy(p, "EXIT_CODE=", 10);
+        p = put_uint(p + 10, (unsigned) code);
+        memcpy(p, "\nEXIT_SIGNAL=", 13);
+        p = put_uint(p + 13, (unsigned) sig);
+        *p++ = '\n';
+        int n = (int) (p - buf);
         /* No fsync: the file lives under /run (a tmpfs on systemd hosts) and
          * only has to survive a restart of berthd, not of the machine. */
         /* PID 1 writes last and whole: whatever the container's root may

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,6 +28,17 @@
 #define USERS_FILE_MAX (UINT64_C(4) * 1024 * 1024)
 #define USERS_GROUPS_MAX 65536 /* kernel NGROUPS_MAX */
 #define USERS_RAW_GROUPS_MAX (16 * USERS_GROUPS_MAX) /* before removing duplicates */
+
+/* reallocarray() calls realloc() through libc's own PLT, bound lazily on its
+ * first use: in the container's first process that is a symbol lookup and
+ * some ten page faults. Our own call is bound at startup (-z now). */
+static void *realloc_n(void *p, size_t n, size_t size) {
+        if (size && n > SIZE_MAX / size) {
+                errno = ENOMEM;
+                return NULL;
+        }
+        return realloc(p, n * size);
+}
 
 static void freep(void *p) {
         free(*(void **) p);
@@ -218,7 +230,7 @@ static int group_parse(char *buf, GroupEntry **ret, size_t *ret_n) {
                         continue;
                 if (n == allocated) {
                         size_t a = allocated ? allocated * 2 : 64;
-                        GroupEntry *t = reallocarray(e, a, sizeof(GroupEntry));
+                        GroupEntry *t = realloc_n(e, a, sizeof(GroupEntry));
                         if (!t) {
                                 free(e);
                                 return -ENOMEM;
@@ -272,7 +284,7 @@ static int gid_list_add(gid_t **list, size_t *n, size_t *allocated, gid_t g) {
                 return -E2BIG;
         if (*n == *allocated) {
                 size_t a = *allocated ? *allocated * 2 : 16;
-                gid_t *t = reallocarray(*list, a, sizeof(gid_t));
+                gid_t *t = realloc_n(*list, a, sizeof(gid_t));
                 if (!t)
                         return -ENOMEM;
                 *list = t;
