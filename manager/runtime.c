@@ -100,18 +100,22 @@ int berth_container_new_full(BerthConfig *config, const char *run_dir_base, cons
                         c->lower_dirs[i] = g_strdup(config->layers[n - 1 - i]);
         }
 
-        r = mkdir_p(run_dir_base, 0755);
-        if (r < 0) {
-                set_error(c, "creating %s: %s", run_dir_base, strerror(-r));
-                goto fail;
+        /* The base usually exists: create it only when that says it does not. */
+        r = mkdir(c->run_dir, 0711) < 0 ? NEG_ERRNO() : 0;
+        if (r == -ENOENT) {
+                r = mkdir_p(run_dir_base, 0755);
+                if (r < 0) {
+                        set_error(c, "creating %s: %s", run_dir_base, strerror(-r));
+                        goto fail;
+                }
+                r = mkdir(c->run_dir, 0711) < 0 ? NEG_ERRNO() : 0;
         }
-        if (mkdir(c->run_dir, 0711) < 0) {
-                r = NEG_ERRNO();
+        if (r < 0) {
                 if (r == -EEXIST)
                         set_error(c, "%s exists: container %s is running or was not cleaned up",
                                   c->run_dir, config->name);
                 else
-                        set_error(c, "creating %s: %m", c->run_dir);
+                        set_error(c, "creating %s: %s", c->run_dir, strerror(-r));
                 g_clear_pointer(&c->run_dir, g_free); /* not ours to remove */
                 goto fail;
         }
