@@ -838,14 +838,15 @@ int berth_mounts_setup_root(BerthContainer *c, bool sysfs_now, char *msgbuf, siz
                         return FAIL(r, "mounting /sys: %s", strerror(-r));
         }
 
-        /* The old root stays stacked on the new one until after GO (see
-         * berth_mounts_setup_rest()). A lookup that starts at our root (the
-         * new root) does not step onto what is mounted on top of it, but one
-         * that comes back to it through ".." does: until then we only look
-         * up single components that are never followed (/dev, /proc, and
-         * names beneath mounts of our own), see old_root_stacked, and the
-         * user with RESOLVE_NO_SYMLINKS|RESOLVE_NO_XDEV (runtime.c). What we
-         * mount hangs off the overlay, not off the old root. */
+        /* The old root stays stacked on the new one until the child waits for
+         * GO, or until right after GO (berth_mounts_detach_old_root()). A
+         * lookup that starts at our root (the new root) does not step onto
+         * what is mounted on top of it, but one that comes back to it through
+         * ".." does: until then we only look up single components that are
+         * never followed (/dev, /proc, and names beneath mounts of our own),
+         * see old_root_stacked, and the user with
+         * RESOLVE_NO_SYMLINKS|RESOLVE_NO_XDEV (runtime.c). What we mount
+         * hangs off the overlay, not off the old root. */
         old_root_stacked = true;
         if (chdir("/") < 0)
                 return FAIL(NEG_ERRNO(), "chdir /: %m");
@@ -872,21 +873,29 @@ int berth_mounts_setup_root(BerthContainer *c, bool sysfs_now, char *msgbuf, siz
         return 0;
 }
 
-int berth_mounts_setup_rest(BerthContainer *c, char *msgbuf, size_t msglen) {
-        BerthMounts *m = c->mounts;
-        int r;
-
-        /* Now detach the old root: from here on no path can name anything
-         * outside the container. umount2() returns only after an RCU grace
-         * period, and before GO, while another CPU was setting up our network
-         * namespace, that grace period took a few hundred microseconds; now it
-         * takes some tens. "." is the new root: umount2 resolves it to what is
-         * mounted on top. */
+int berth_mounts_detach_old_root(BerthContainer *c, char *msgbuf, size_t msglen) {
+        if (!old_root_stacked)
+                return 0;
+        /* From here on no path can name anything outside the container.
+         * umount2() returns only after an RCU grace period, which takes a few
+         * hundred microseconds while another CPU sets up our network
+         * namespace and some tens afterwards. "." is the new root: umount2
+         * resolves it to what is mounted on top. */
         if (chdir("/") < 0)
                 return FAIL(NEG_ERRNO(), "chdir /: %m");
         if (umount2(".", MNT_DETACH) < 0)
                 return FAIL(NEG_ERRNO(), "detaching the old root: %m");
         old_root_stacked = false;
+        return 0;
+}
+
+int berth_mounts_setup_rest(BerthContainer *c, char *msgbuf, size_t msglen) {
+        BerthMounts *m = c->mounts;
+        int r;
+
+        r = berth_mounts_detach_old_root(c, msgbuf, msglen);
+        if (r < 0)
+                return r;
 
         if (m->sys_mfd < 0) {
                 r = new_fs("sysfs", NULL, MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC,

@@ -55,7 +55,10 @@ bool berth_mounts_any_at_or_below(const BerthContainer *c, const char *path);
  * its final network namespace already, and a sysfs instance is made before the
  * old root goes (a user namespace requires that). */
 int berth_mounts_setup_root(BerthContainer *c, bool sysfs_now, char *msgbuf, size_t msglen);
-/* Then after GO, in the final network and cgroup namespaces: detach the old
- * root (stacked on the new one since pivot_root), /sys with cgroup2, binds,
- * tmpfs, the remaining masks, a read-only root. */
+/* Detach the old root, stacked on the new one since pivot_root; a no-op the
+ * second time. The child does it while it waits for GO, or first thing after. */
+int berth_mounts_detach_old_root(BerthContainer *c, char *msgbuf, size_t msglen);
+/* Then after GO, in the final network and cgroup namespaces: the old root
+ * (if still there), /sys with cgroup2, binds, tmpfs, the remaining masks, a
+ * read-only root. */
 int berth_mounts_setup_rest(BerthContainer *c, char *msgbuf, size_t msglen);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -361,6 +362,16 @@ static _Noreturn void child_main(BerthContainer *c, int sync_fd, int null_fd, co
                         have_user = true;
                 else if (r != -EXDEV && r != -ELOOP)
                         child_fail(sync_fd, r, user_error(cfg, r, msg, sizeof(msg)));
+        }
+
+        /* Nothing more to do before GO: if it is not here yet, detach the old
+         * root while we wait (its RCU grace period is long while the network
+         * namespace is being made, but then we are waiting anyway). */
+        struct pollfd go = { .fd = sync_fd, .events = POLLIN };
+        if (poll(&go, 1, 0) == 0) {
+                r = berth_mounts_detach_old_root(c, msg, sizeof(msg));
+                if (r < 0)
+                        child_fail(sync_fd, r, msg);
         }
 
         /* GO: the runtime has set up network and cgroup; the network namespace
