@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -395,41 +396,46 @@ static bool old_root_stacked;
  * components are resolved with RESOLVE_IN_ROOT, so a symlink in the image
  * can never lead outside. */
 static int make_mount_point(const char *path, bool directory) {
-        if (old_root_stacked && strchr(path + strspn(path, "/"), '/'))
-                return -EXDEV;
-        g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+        char name[NAME_MAX + 1];
         _cleanup_close_ int dir = open("/", O_PATH|O_DIRECTORY|O_CLOEXEC);
         if (dir < 0)
                 return NEG_ERRNO();
-        size_t n = g_strv_length(parts);
-        size_t last = n;
-        while (last > 0 && parts[last - 1][0] == 0)
-                last--;
-        for (size_t i = 0; i < last; i++) {
-                const char *p = parts[i];
-                if (p[0] == 0 || strcmp(p, ".") == 0)
+        /* Component by component, in a buffer on the stack: no allocation
+         * in the container's first process. */
+        for (const char *p = path;;) {
+                p += strspn(p, "/");
+                if (*p == 0)
+                        return 0;
+                size_t len = strcspn(p, "/");
+                if (len > NAME_MAX)
+                        return -ENAMETOOLONG;
+                memcpy(name, p, len);
+                name[len] = 0;
+                p += len;
+                bool final = p[strspn(p, "/")] == 0;
+                if (strcmp(name, ".") == 0)
                         continue;
-                if (strcmp(p, "..") == 0)
+                if (strcmp(name, "..") == 0)
                         return -EINVAL;
-                bool final = i + 1 == last;
+                if (!final && old_root_stacked)
+                        return -EXDEV;
                 if (!final || directory) {
-                        if (mkdirat(dir, p, 0755) < 0 && errno != EEXIST)
+                        if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST)
                                 return NEG_ERRNO();
                 } else {
-                        int f = openat(dir, p, O_WRONLY|O_CREAT|O_NOFOLLOW|O_CLOEXEC|O_NOCTTY, 0644);
+                        int f = openat(dir, name, O_WRONLY|O_CREAT|O_NOFOLLOW|O_CLOEXEC|O_NOCTTY, 0644);
                         if (f < 0 && errno != EEXIST && errno != ELOOP && errno != EISDIR)
                                 return NEG_ERRNO();
                         safe_close(f);
                 }
                 if (final)
-                        break;
-                int next = sys_openat2(dir, p, O_PATH|O_DIRECTORY, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS);
+                        return 0;
+                int next = sys_openat2(dir, name, O_PATH|O_DIRECTORY, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS);
                 if (next < 0)
                         return next;
                 safe_close(dir);
                 dir = next;
         }
-        return 0;
 }
 
 /* Open a mount target confined to the root, without following a final symlink. */
@@ -777,7 +783,7 @@ static int setup_binds_and_tmpfs(BerthContainer *c, char *msgbuf, size_t msglen)
  * period), and kernels that refuse detached layers (6.1) need no helper. */
 static int overlay_here(BerthContainer *c, char *msgbuf, size_t msglen) {
         BerthMounts *m = c->mounts;
-        g_autofree char *eph_upper = NULL, *eph_work = NULL;
+        char eph_upper[PATH_MAX], eph_work[PATH_MAX];
         const char *upper = c->upper_dir, *work = c->work_dir;
         int r;
 
@@ -791,8 +797,13 @@ static int overlay_here(BerthContainer *c, char *msgbuf, size_t msglen) {
                         return FAIL(NEG_ERRNO(), "attaching the ephemeral tmpfs at %s: %m", c->rootfs_dir);
                 if (mkdirat(tfd, "upper", 0755) < 0 || mkdirat(tfd, "work", 0700) < 0)
                         return FAIL(NEG_ERRNO(), "ephemeral upper: %m");
-                upper = eph_upper = g_strconcat(c->rootfs_dir, "/upper", NULL);
-                work = eph_work = g_strconcat(c->rootfs_dir, "/work", NULL);
+                size_t l = strlen(c->rootfs_dir);
+                if (l + sizeof("/upper") > sizeof(eph_upper))
+                        return FAIL(-ENAMETOOLONG, "ephemeral upper below %s: %s", c->rootfs_dir, strerror(ENAMETOOLONG));
+                memcpy(mempcpy(eph_upper, c->rootfs_dir, l), "/upper", sizeof("/upper"));
+                memcpy(mempcpy(eph_work, c->rootfs_dir, l), "/work", sizeof("/work"));
+                upper = eph_upper;
+                work = eph_work;
         }
         r = overlay_mount(m->lower_shown, upper, work, m->lower_shown, &m->overlay_fd, msgbuf, msglen);
         if (r < 0)
