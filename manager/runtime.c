@@ -433,17 +433,24 @@ static _Noreturn void child_main(BerthContainer *c, int sync_fd, int null_fd, co
 
         const char *default_cmd[] = { "/bin/sh", NULL };
         char **argv = cfg->command && cfg->command[0] ? cfg->command : (char **) default_cmd;
-        const char *cwd = cfg->working_directory ? cfg->working_directory : (u.home ? u.home : "/");
-        if (!cfg->working_directory && access(cwd, X_OK) < 0)
-                cwd = "/";
+        /* With the payload's ids: WorkingDirectory=, or its home if it may
+         * enter it, else /. The stub and the payload inherit it. */
+        if (cfg->working_directory) {
+                if (chdir(cfg->working_directory) < 0) {
+                        r = NEG_ERRNO();
+                        snprintf(msg, sizeof(msg), "WorkingDirectory=%s: %s", cfg->working_directory, strerror(-r));
+                        child_fail(sync_fd, r, msg);
+                }
+        } else if ((!u.home || chdir(u.home) < 0) && chdir("/") < 0)
+                child_fail(sync_fd, NEG_ERRNO(), "chdir /");
 
         /* From here the container outlives the runtime process. */
         (void) prctl(PR_SET_PDEATHSIG, 0);
 
         if (cfg->boot)
-                berth_exec_payload(argv, envp, cwd, sync_fd);
+                berth_exec_payload(argv, envp, sync_fd);
         rename_process("berth-init");
-        berth_stub_init(argv, envp, cwd, sync_fd, c->exit_fd);
+        berth_stub_init(argv, envp, sync_fd, c->exit_fd);
 }
 
 /* ---- the parent ---- */

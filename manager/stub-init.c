@@ -32,26 +32,20 @@ static void noop_handler(int sig) {
 /* What failed on the way to the payload, for the runtime's error message. */
 typedef enum PayloadStep {
         PAYLOAD_OK,
-        PAYLOAD_CHDIR,
         PAYLOAD_EXEC,
 } PayloadStep;
 
 typedef struct PayloadSpawn {
         char **argv;
         char **envp;
-        const char *cwd;
         PayloadStep failed;
         int error;            /* positive errno of the failed step */
 } PayloadSpawn;
 
-/* chdir and exec. Only returns on failure, with the step and errno recorded
- * in *s. No allocation, no stdio: this also runs in a CLONE_VM child. */
+/* exec, in the working directory the runtime left us in. Only returns on
+ * failure, with errno recorded in *s. No allocation, no stdio: this also
+ * runs in a CLONE_VM child. */
 static void exec_payload(PayloadSpawn *s) {
-        if (s->cwd && chdir(s->cwd) < 0) {
-                s->failed = PAYLOAD_CHDIR;
-                s->error = errno;
-                return;
-        }
         /* Everything but stdio is closed by exec. */
         (void) syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
         /* execvp() searches the container's PATH, so it must be in environ. */
@@ -67,15 +61,12 @@ static int payload_exit_code(const PayloadSpawn *s) {
 
 static void send_payload_error(int fd, const PayloadSpawn *s) {
         char text[200];
-        if (s->failed == PAYLOAD_CHDIR)
-                snprintf(text, sizeof(text), "WorkingDirectory=%s: %s", s->cwd, strerror(s->error));
-        else
-                snprintf(text, sizeof(text), "executing %s: %s", s->argv[0], strerror(s->error));
+        snprintf(text, sizeof(text), "executing %s: %s", s->argv[0], strerror(s->error));
         berth_sync_send(fd, BERTH_SYNC_ERROR, s->error, text);
 }
 
-_Noreturn void berth_exec_payload(char **argv, char **envp, const char *cwd, int sync_fd) {
-        PayloadSpawn s = { .argv = argv, .envp = envp, .cwd = cwd };
+_Noreturn void berth_exec_payload(char **argv, char **envp, int sync_fd) {
+        PayloadSpawn s = { .argv = argv, .envp = envp };
         /* The sync socket is O_CLOEXEC: the runtime sees EOF once exec succeeds. */
         exec_payload(&s);
         send_payload_error(sync_fd, &s);
@@ -152,7 +143,7 @@ static void write_exit(int exit_fd, int code, int sig) {
         (void) !ftruncate(exit_fd, n);
 }
 
-_Noreturn void berth_stub_init(char **argv, char **envp, const char *cwd, int sync_fd, int exit_fd) {
+_Noreturn void berth_stub_init(char **argv, char **envp, int sync_fd, int exit_fd) {
         sigset_t all;
         pid_t payload;
 
@@ -169,7 +160,7 @@ _Noreturn void berth_stub_init(char **argv, char **envp, const char *cwd, int sy
         sigaction(SIGCHLD, &chld, NULL);
         prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-        PayloadSpawn spawn = { .argv = argv, .envp = envp, .cwd = cwd };
+        PayloadSpawn spawn = { .argv = argv, .envp = envp };
         payload = spawn_payload(&spawn);
         if (payload < 0) {
                 berth_sync_send(sync_fd, BERTH_SYNC_ERROR, -payload, "starting the payload");
