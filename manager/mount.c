@@ -471,12 +471,26 @@ static int new_fs(const char *type, const char *const *options, unsigned attrs, 
 
 /* Mount a new filesystem on an absolute path inside the root; returns the
  * mount fd (pointing at the new mount's root) in *ret_fd if asked. */
+static bool single_component(const char *path) {
+        path += strspn(path, "/");
+        path += strcspn(path, "/");
+        return path[strspn(path, "/")] == 0;
+}
+
 static int attach_at(int *mfd_in, const char *where, int *ret_fd) {
         _cleanup_close_ int mfd = TAKE_FD(*mfd_in), target = -1;
-        int r = make_mount_point(where, true);
-        if (r < 0)
-                return r;
-        target = open_target(where);
+        int r;
+
+        /* The mount point is usually there already (/dev, /proc, /sys): make
+         * it only if it is not. (A nested path is first looked up only once
+         * the old root is gone; make_mount_point() checks that.) */
+        target = old_root_stacked && !single_component(where) ? -ENOENT : open_target(where);
+        if (target == -ENOENT) {
+                r = make_mount_point(where, true);
+                if (r < 0)
+                        return r;
+                target = open_target(where);
+        }
         if (target < 0)
                 return target;
         r = attach_fd(mfd, target);

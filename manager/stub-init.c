@@ -158,7 +158,10 @@ _Noreturn void berth_stub_init(char **argv, char **envp, int sync_fd, int exit_f
         }
         struct sigaction chld = { .sa_handler = noop_handler, .sa_flags = SA_NOCLDSTOP };
         sigaction(SIGCHLD, &chld, NULL);
-        prctl(PR_SET_CHILD_SUBREAPER, 1);
+        /* PID 1 of its own PID namespace reaps every orphan anyway; sharing
+         * the host's, it has to ask for them. */
+        if (getpid() != 1)
+                prctl(PR_SET_CHILD_SUBREAPER, 1);
 
         PayloadSpawn spawn = { .argv = argv, .envp = envp };
         payload = spawn_payload(&spawn);
