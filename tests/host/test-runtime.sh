@@ -177,6 +177,10 @@ check_eq "the lower dir is untouched" "lower-original" "$(cat "$ROOTFS/etc/lower
 check "the lower dir keeps deleted files" test -f "$ROOTFS/etc/group"
 check_eq "deletes leave a whiteout (0:0 char device)" "character special file 0:0" "$(stat -c '%F %t:%T' "$UP/etc/group" 2>/dev/null)"
 check_eq "the persistent upper survives a restart" "new" "$(b persist -- /bin/cat /newfile)"
+# The user comes from the merged /etc/passwd: a copy in the upper wins over
+# the image's (the runtime looks it up itself only while the upper has no /etc).
+b persistpw -- /bin/sh -c 'sed -i "s/^nobody:x:65534:/nobody:x:4545:/" /etc/passwd' >/dev/null
+check_eq "User= resolves in the persistent upper's /etc/passwd" "4545" "$(b persistpw -p Container.User=nobody -- /bin/sh -c 'id -u')"
 b eph "${E[@]}" -- /bin/sh -c 'echo x > /ephfile' >/dev/null
 check "an ephemeral container leaves no state dir" test ! -e "$STATE/containers/eph"
 check "an ephemeral container leaves no run dir" test ! -e "$RUNDIR/eph"
