@@ -29,17 +29,10 @@ static void noop_handler(int sig) {
         (void) sig;
 }
 
-/* What failed on the way to the payload, for the runtime's error message. */
-typedef enum PayloadStep {
-        PAYLOAD_OK,
-        PAYLOAD_EXEC,
-} PayloadStep;
-
 typedef struct PayloadSpawn {
         char **argv;
         char **envp;
-        PayloadStep failed;
-        int error;            /* positive errno of the failed step */
+        int exec_error;       /* positive errno if exec failed, else 0 */
 } PayloadSpawn;
 
 /* exec, in the working directory the runtime left us in. Only returns on
@@ -51,18 +44,17 @@ static void exec_payload(PayloadSpawn *s) {
         /* execvp() searches the container's PATH, so it must be in environ. */
         environ = s->envp;
         execvp(s->argv[0], s->argv);
-        s->failed = PAYLOAD_EXEC;
-        s->error = errno;
+        s->exec_error = errno;
 }
 
 static int payload_exit_code(const PayloadSpawn *s) {
-        return s->failed == PAYLOAD_EXEC && s->error != ENOENT ? 126 : 127;
+        return s->exec_error == ENOENT ? 127 : 126;
 }
 
 static void send_payload_error(int fd, const PayloadSpawn *s) {
         char text[200];
-        snprintf(text, sizeof(text), "executing %s: %s", s->argv[0], strerror(s->error));
-        berth_sync_send(fd, BERTH_SYNC_ERROR, s->error, text);
+        snprintf(text, sizeof(text), "executing %s: %s", s->argv[0], strerror(s->exec_error));
+        berth_sync_send(fd, BERTH_SYNC_ERROR, s->exec_error, text);
 }
 
 _Noreturn void berth_exec_payload(char **argv, char **envp, int sync_fd) {
@@ -169,7 +161,7 @@ _Noreturn void berth_stub_init(char **argv, char **envp, int sync_fd, int exit_f
                 berth_sync_send(sync_fd, BERTH_SYNC_ERROR, -payload, "starting the payload");
                 _exit(127);
         }
-        if (spawn.failed != PAYLOAD_OK) {
+        if (spawn.exec_error != 0) {
                 /* exec failed: report it, reap the child, give up. */
                 int code = payload_exit_code(&spawn);
                 send_payload_error(sync_fd, &spawn);

@@ -24,10 +24,11 @@ typedef struct BerthSyncMsg {
 void berth_sync_send(int fd, int type, int error, const char *text);
 
 /* PID 1 of a container in stub mode, entered with every restriction already
- * applied and in the payload's working directory: spawns the payload (CLONE_VM|CLONE_VFORK), reports READY (or the exec error) on sync_fd,
- * reaps every child, forwards SIGTERM, SIGINT, SIGHUP, SIGUSR1 and SIGUSR2 to
- * the payload, and exits with the payload's status (128+N for signal N),
- * after writing it to exit_fd. Never returns. */
+ * applied and in the payload's working directory: spawns the payload
+ * (CLONE_VM|CLONE_VFORK), reports READY (or the exec error) on sync_fd, reaps
+ * every child, forwards SIGTERM, SIGINT, SIGHUP, SIGUSR1 and SIGUSR2 to the
+ * payload, and exits with the payload's status (128+N for signal N), after
+ * writing it to exit_fd. Never returns. */
 _Noreturn void berth_stub_init(char **argv, char **envp, int sync_fd, int exit_fd);
 
 /* Boot mode: exec the payload as PID 1 directly. Only returns on failure
