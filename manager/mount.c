@@ -391,12 +391,28 @@ int berth_mounts_prepare(BerthContainer *c, char *msgbuf, size_t msglen) {
  * a symlink or walk "..": mount points are single components then. */
 static bool old_root_stacked;
 
+/* path names one component, e.g. "/dev" (slashes around it aside). */
+static bool single_component(const char *path) {
+        path += strspn(path, "/");
+        path += strcspn(path, "/");
+        return path[strspn(path, "/")] == 0;
+}
+
+/* May path be looked up now? Every lookup of a container path below goes
+ * through make_mount_point() or open_target(), which ask this first. */
+static int lookup_allowed(const char *path) {
+        return old_root_stacked && !single_component(path) ? -EXDEV : 0;
+}
+
 /* Create each missing component of an absolute path inside the (already
  * pivoted) root; the last one as a directory or an empty file. Intermediate
  * components are resolved with RESOLVE_IN_ROOT, so a symlink in the image
  * can never lead outside. */
 static int make_mount_point(const char *path, bool directory) {
         char name[NAME_MAX + 1];
+        int r = lookup_allowed(path);
+        if (r < 0)
+                return r;
         _cleanup_close_ int dir = open("/", O_PATH|O_DIRECTORY|O_CLOEXEC);
         if (dir < 0)
                 return NEG_ERRNO();
@@ -417,8 +433,6 @@ static int make_mount_point(const char *path, bool directory) {
                         continue;
                 if (strcmp(name, "..") == 0)
                         return -EINVAL;
-                if (!final && old_root_stacked)
-                        return -EXDEV;
                 if (!final || directory) {
                         if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST)
                                 return NEG_ERRNO();
@@ -440,6 +454,9 @@ static int make_mount_point(const char *path, bool directory) {
 
 /* Open a mount target confined to the root, without following a final symlink. */
 static int open_target(const char *path) {
+        int r = lookup_allowed(path);
+        if (r < 0)
+                return r;
         return sys_openat2(AT_FDCWD, path, O_PATH|O_NOFOLLOW, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS);
 }
 
@@ -469,22 +486,15 @@ static int new_fs(const char *type, const char *const *options, unsigned attrs, 
         return 0;
 }
 
-/* Mount a new filesystem on an absolute path inside the root; returns the
- * mount fd (pointing at the new mount's root) in *ret_fd if asked. */
-static bool single_component(const char *path) {
-        path += strspn(path, "/");
-        path += strcspn(path, "/");
-        return path[strspn(path, "/")] == 0;
-}
-
+/* Attach the mount *mfd_in (taken) on an absolute path inside the root;
+ * returns the mount fd (pointing at the new mount's root) in *ret_fd if asked. */
 static int attach_at(int *mfd_in, const char *where, int *ret_fd) {
         _cleanup_close_ int mfd = TAKE_FD(*mfd_in), target = -1;
         int r;
 
         /* The mount point is usually there already (/dev, /proc, /sys): make
-         * it only if it is not. (A nested path is first looked up only once
-         * the old root is gone; make_mount_point() checks that.) */
-        target = old_root_stacked && !single_component(where) ? -ENOENT : open_target(where);
+         * it only if it is not. */
+        target = open_target(where);
         if (target == -ENOENT) {
                 r = make_mount_point(where, true);
                 if (r < 0)
@@ -827,6 +837,15 @@ static int overlay_here(BerthContainer *c, char *msgbuf, size_t msglen) {
         return 0;
 }
 
+/* A read-only sysfs instance (of the caller's network namespace) for /sys. */
+static int make_sysfs(BerthMounts *m, char *msgbuf, size_t msglen) {
+        int r = new_fs("sysfs", NULL, MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC,
+                       &m->sys_mfd);
+        if (r < 0)
+                return FAIL(r, "mounting /sys: %s", strerror(-r));
+        return 0;
+}
+
 int berth_mounts_setup_root(BerthContainer *c, bool sysfs_now, char *msgbuf, size_t msglen) {
         _cleanup_close_ int proc_mfd = -1;
         BerthMounts *m = c->mounts;
@@ -857,10 +876,9 @@ int berth_mounts_setup_root(BerthContainer *c, bool sysfs_now, char *msgbuf, siz
         if (r < 0)
                 return FAIL(r, "mounting /proc: %s", strerror(-r));
         if (sysfs_now) {
-                r = new_fs("sysfs", NULL, MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC,
-                           &m->sys_mfd);
+                r = make_sysfs(m, msgbuf, msglen);
                 if (r < 0)
-                        return FAIL(r, "mounting /sys: %s", strerror(-r));
+                        return r;
         }
 
         /* The old root stays stacked on the new one until the child waits for
@@ -904,11 +922,9 @@ int berth_mounts_detach_old_root(BerthContainer *c, char *msgbuf, size_t msglen)
         /* From here on no path can name anything outside the container.
          * umount2() returns only after an RCU grace period, which takes a few
          * hundred microseconds while another CPU sets up our network
-         * namespace and some tens afterwards. "." is the new root: umount2
+         * namespace and some tens afterwards. "/" is the new root: umount2
          * resolves it to what is mounted on top. */
-        if (chdir("/") < 0)
-                return FAIL(NEG_ERRNO(), "chdir /: %m");
-        if (umount2(".", MNT_DETACH) < 0)
+        if (umount2("/", MNT_DETACH) < 0)
                 return FAIL(NEG_ERRNO(), "detaching the old root: %m");
         old_root_stacked = false;
         return 0;
@@ -923,10 +939,9 @@ int berth_mounts_setup_rest(BerthContainer *c, char *msgbuf, size_t msglen) {
                 return r;
 
         if (m->sys_mfd < 0) {
-                r = new_fs("sysfs", NULL, MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC,
-                           &m->sys_mfd);
+                r = make_sysfs(m, msgbuf, msglen);
                 if (r < 0)
-                        return FAIL(r, "mounting /sys: %s", strerror(-r));
+                        return r;
         }
         r = setup_sys(&m->sys_mfd, msgbuf, msglen);
         if (r < 0)
