@@ -105,7 +105,6 @@ static const uint64_t clone_namespace_flags[] = {
         CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP,
 };
 
-
 const char *const *berth_seccomp_default_denylist(void) {
         return default_denylist;
 }
@@ -397,7 +396,9 @@ static int prepend(struct sock_fprog *prog, const struct sock_filter *pre, size_
 }
 
 static int compile(char **allow, char **deny, struct sock_fprog *ret) {
-        static const uint32_t extra_x86_64[] = { SCMP_ARCH_X86 };
+        /* The ABIs of the filter: the native one first, and on x86-64 i386. */
+        uint32_t arches[2];
+        size_t n_arches = 0;
         _cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
         int r;
 
@@ -408,38 +409,33 @@ static int compile(char **allow, char **deny, struct sock_fprog *ret) {
                 if (!berth_seccomp_syscall_known(*n))
                         return -EINVAL;
 
+        arches[n_arches++] = seccomp_arch_native();
+        if (arches[0] == SCMP_ARCH_X86_64)
+                arches[n_arches++] = SCMP_ARCH_X86;
+
         r = build_arch(SCMP_ARCH_NATIVE, true, allow, deny, &ctx);
         if (r < 0)
                 return r;
+        for (size_t i = 1; i < n_arches; i++) {
+                scmp_filter_ctx other = NULL;
 
-        if (seccomp_arch_native() == SCMP_ARCH_X86_64)
-                for (size_t i = 0; i < G_N_ELEMENTS(extra_x86_64); i++) {
-                        scmp_filter_ctx other = NULL;
-
-                        r = build_arch(extra_x86_64[i], false, allow, deny, &other);
-                        if (r < 0)
-                                return r;
-                        /* seccomp_merge() consumes "other", on success only. */
-                        r = seccomp_merge(ctx, other);
-                        if (r < 0) {
-                                seccomp_release(other);
-                                return r;
-                        }
+                r = build_arch(arches[i], false, allow, deny, &other);
+                if (r < 0)
+                        return r;
+                /* seccomp_merge() consumes "other", on success only. */
+                r = seccomp_merge(ctx, other);
+                if (r < 0) {
+                        seccomp_release(other);
+                        return r;
                 }
+        }
 
         r = export_bpf(ctx, ret);
         if (r < 0)
                 return r;
 
         if (!strv_contains(allow, "personality") && !strv_contains(deny, "personality")) {
-                uint32_t arches[1 + G_N_ELEMENTS(extra_x86_64)];
                 struct sock_filter pre[PROLOGUE_MAX];
-                size_t n_arches = 0;
-
-                arches[n_arches++] = seccomp_arch_native();
-                if (seccomp_arch_native() == SCMP_ARCH_X86_64)
-                        for (size_t i = 0; i < G_N_ELEMENTS(extra_x86_64); i++)
-                                arches[n_arches++] = extra_x86_64[i];
                 r = prepend(ret, pre, personality_prologue(arches, n_arches, pre));
                 if (r < 0) {
                         free(ret->filter);
