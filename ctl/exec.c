@@ -40,7 +40,6 @@
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
 
-
 extern char **environ;
 
 enum {

@@ -505,10 +505,15 @@ static void heap_settle(void) {
         free(p);
 }
 
+/* Collect the network namespace from the netns thread, if asked for; the
+ * error (named) once, however often this is called. */
 static int netns_join(BerthContainer *c) {
         if (c->netns_requested) {
                 c->netns_error = berth_netns_wait(&c->netns_request, &c->netns_fd);
                 c->netns_requested = false;
+                if (c->netns_error < 0)
+                        set_error(c, "container %s: creating the network namespace: %s", c->config->name,
+                                  strerror(-c->netns_error));
         }
         return c->netns_error;
 }
@@ -550,14 +555,14 @@ int berth_container_clone(BerthContainer *c) {
                 null_fd = open("/dev/null", O_RDWR|O_CLOEXEC|O_NOCTTY);
                 if (null_fd < 0) {
                         r = NEG_ERRNO();
-                        set_error(c, "opening /dev/null for the container's stdio: %m");
+                        set_error(c, "container %s: opening /dev/null for its stdio: %s", cfg->name, strerror(-r));
                         return r;
                 }
         }
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC, 0, sp) < 0) {
                 r = NEG_ERRNO();
-                set_error(c, "creating the sync socket: %m");
+                set_error(c, "container %s: creating the sync socket: %s", cfg->name, strerror(-r));
                 return r;
         }
 
@@ -587,7 +592,7 @@ int berth_container_clone(BerthContainer *c) {
                 r = NEG_ERRNO();
                 close(sp[0]);
                 close(sp[1]);
-                set_error(c, "clone3: %s", strerror(-r));
+                set_error(c, "container %s: clone3: %s", cfg->name, strerror(-r));
                 return r;
         }
         if (pid == 0) {
@@ -609,7 +614,7 @@ int berth_container_clone(BerthContainer *c) {
                 if (r >= 0)
                         r = write_id_map(c->pid, "gid_map", cfg->uid_shift, cfg->uid_range);
                 if (r < 0) {
-                        set_error(c, "writing the user namespace id maps: %s", strerror(-r));
+                        set_error(c, "container %s: writing the user namespace id maps: %s", cfg->name, strerror(-r));
                         return r;
                 }
                 char p[64];
@@ -617,7 +622,7 @@ int berth_container_clone(BerthContainer *c) {
                 userns_fd = open(p, O_RDONLY|O_CLOEXEC);
                 if (userns_fd < 0) {
                         r = NEG_ERRNO();
-                        set_error(c, "opening the container's user namespace: %m");
+                        set_error(c, "container %s: opening its user namespace: %s", cfg->name, strerror(-r));
                         return r;
                 }
                 r = berth_mounts_make_overlay(c, userns_fd, msg, sizeof(msg));
@@ -661,10 +666,8 @@ int berth_container_open_netns(BerthContainer *c) {
                 return fd < 0 ? NEG_ERRNO() : fd;
         }
         r = netns_join(c);
-        if (r < 0) {
-                set_error(c, "container %s: creating the network namespace: %s", c->config->name, strerror(-r));
+        if (r < 0)
                 return r;
-        }
         r = fcntl(c->netns_fd, F_DUPFD_CLOEXEC, 3);
         return r < 0 ? NEG_ERRNO() : r;
 }
@@ -675,10 +678,8 @@ int berth_container_release(BerthContainer *c) {
         if (c->phase != BERTH_PHASE_CLONED)
                 return -EBUSY;
         r = netns_join(c);
-        if (r < 0) {
-                set_error(c, "container %s: creating the network namespace: %s", c->config->name, strerror(-r));
+        if (r < 0)
                 return r;
-        }
 
         c->exit.started_usec = now_usec(CLOCK_REALTIME);
         r = send_to_child(c, BERTH_SYNC_GO, c->netns_fd);

@@ -28,12 +28,12 @@
  * vanish with it: nothing is mounted on the host.
  */
 
-#include "netns-maker.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "config.h"
+#include "netns-maker.h"
 
 typedef enum BerthContainerPhase {
         BERTH_PHASE_NEW,

@@ -48,13 +48,13 @@ int send_with_fd(int sock, const void *buf, size_t len, int fd);
  * control data was cut off (then no fd). */
 ssize_t recv_with_fd(int sock, void *buf, size_t len, int *ret_fd);
 
-/* glibc's setgroups() and setres[ug]id() stop every other thread of the
+/* glibc's setgroups() and setres[ug]id() signal every other thread of the
  * process on the way (its setxid protocol), and wait for a thread that is
  * still being created. A child made by a raw clone3 inherits glibc's list of
- * the parent's threads without the threads: one that berthd was just
- * creating (another container's network namespace thread, say) would be
- * waited for forever. The container's child is single-threaded and uses
- * the system calls. 0 or -errno. */
+ * the parent's threads without the threads: the runtime's network namespace
+ * thread, or any thread of the embedding program, would be waited for
+ * forever. The container's child is single-threaded and uses the system
+ * calls. 0 or -errno. */
 int sys_setgroups(size_t n, const gid_t *groups);
 int sys_setresgid(gid_t rgid, gid_t egid, gid_t sgid);
 int sys_setresuid(uid_t ruid, uid_t euid, uid_t suid);
